@@ -1,0 +1,74 @@
+// npm run bench: in-process decisions per second and median µs per decision on three inputs, then HTTP
+// throughput of /v1/simulate against a trivial route of the same server, measured in the same run.
+// Figures are printed, never asserted: the targets are in the README of this folder.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { simulate, simulateBatch } from '../dist/src/index.js';
+import { typicalRequest, largeRequest, batchRequests } from './inputs.mjs';
+
+function measure(fn, { minMs = 1500, warm = 300 } = {}) {
+  for (let i = 0; i < warm; i++) fn();
+  const samples = [];
+  const start = performance.now();
+  while (performance.now() - start < minMs) {
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) fn();
+    samples.push(((performance.now() - t0) * 1000) / 50);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)];
+  return { median, perSecond: 1e6 / median };
+}
+
+const rows = [];
+const row = (name, r, baseline) =>
+  rows.push({ input: name, 'median µs': r.median.toFixed(2), 'decisions/s': Math.round(r.perSecond).toLocaleString('en'), 'vs baseline': baseline ? `${(r.median / baseline.median).toFixed(1)}x` : '1.0x' });
+
+const anonymous = { provider: 'aws', principal: 'anonymous', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', resourceAccount: '111122223333' };
+const baseline = measure(() => simulate(anonymous));
+row('baseline: no policies (anonymous)', baseline);
+const typical = typicalRequest();
+const typicalFull = { ...typical, options: { explain: 'full' } };
+row('typical (10x8 identity, 3 SCP levels, bucket policy), summary', measure(() => simulate(typical)), baseline);
+row('typical, explain full', measure(() => simulate(typicalFull)), baseline);
+const large = largeRequest();
+row('200-statement policy set, summary', measure(() => simulate(large)), baseline);
+row('200-statement policy set, explain full', measure(() => simulate({ ...large, options: { explain: 'full' } })), baseline);
+const batch = batchRequests(10_000);
+const b = measure(() => simulateBatch(batch), { minMs: 3000, warm: 2 });
+row('batch of 10,000 (per decision)', { median: b.median / 10_000, perSecond: b.perSecond * 10_000 }, baseline);
+console.log('\nIn-process (library API, the same code as the HTTP handlers)');
+console.table(rows);
+
+// HTTP: the same server answers both routes; autocannon runs in this process, on loopback.
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+const port = await freePort();
+const server = spawn(process.execPath, ['dist/src/server/main.js'], { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+for (let i = 0; i < 100; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+  } catch {}
+  await new Promise((r) => setTimeout(r, 100));
+}
+const httpBody = JSON.stringify(typical);
+const load = (path, opts) => autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: 10, duration: 5, ...opts });
+await load('/healthz', { duration: 1 });
+await load('/v1/simulate', { duration: 1, method: 'POST', headers: { 'content-type': 'application/json' }, body: httpBody });
+const trivial = await load('/healthz');
+const sim = await load('/v1/simulate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: httpBody });
+server.kill();
+const ok = sim.non2xx === 0 && sim.errors === 0;
+console.log('\nHTTP (autocannon, 10 connections, 5 s each, client and server on the same 2 cores)');
+console.table([
+  { route: 'GET /healthz (trivial)', 'req/s': Math.round(trivial.requests.average), 'p50 ms': trivial.latency.p50, 'p99 ms': trivial.latency.p99 },
+  { route: `POST /v1/simulate (typical, ${httpBody.length} B)`, 'req/s': Math.round(sim.requests.average), 'p50 ms': sim.latency.p50, 'p99 ms': sim.latency.p99 },
+]);
+console.log(`ratio /v1/simulate ÷ trivial: ${((sim.requests.average / trivial.requests.average) * 100).toFixed(0)}%${ok ? '' : ' (some requests failed!)'}`);

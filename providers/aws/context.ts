@@ -1,0 +1,98 @@
+/**
+ * The request context: what the caller gave, what the engine can derive from the principal and the
+ * resource, and what is known to be absent. Everything else is unknown, and a condition on it stays open.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ */
+import type { ConditionTrace } from '../../src/core/decision.js';
+import type { Caller } from './principal.js';
+
+export type KeySource = ConditionTrace['keySource'];
+
+export type KeyValue =
+  | { kind: 'present'; values: string[]; source: KeySource }
+  | { kind: 'absent'; source: KeySource }
+  | { kind: 'unknown' };
+
+export type SingleValue = { kind: 'present'; value: string } | { kind: 'absent' } | { kind: 'unknown' };
+
+const UNKNOWN: KeyValue = { kind: 'unknown' };
+
+export interface ContextView {
+  get(lowerKey: string): KeyValue;
+  single(lowerKey: string): SingleValue;
+}
+
+export interface ContextFacts {
+  caller: Caller;
+  resourceAccount?: string;
+  region?: string;
+  viaVpcEndpoint: boolean;
+}
+
+function present(values: string[], source: KeySource = 'derived'): KeyValue {
+  return { kind: 'present', values, source };
+}
+const ABSENT_DERIVED: KeyValue = { kind: 'absent', source: 'derived' };
+const ABSENT_DEFAULT: KeyValue = { kind: 'absent', source: 'default' };
+
+/** Keys derived from the principal and the resource (specs/aws.md section 4, fixtures/aws/README.md). */
+function derive(f: ContextFacts): Map<string, KeyValue> {
+  const c = f.caller;
+  const m = new Map<string, KeyValue>();
+  const signedIam = c.kind === 'user' || c.kind === 'role_session' || c.kind === 'federated_user' || c.kind === 'root';
+  const principalArn = c.kind === 'role_session' ? c.parentArn : c.arn;
+  m.set('aws:principalarn', signedIam && principalArn ? present([principalArn]) : ABSENT_DERIVED);
+  m.set('aws:principalaccount', signedIam && c.account ? present([c.account]) : ABSENT_DERIVED);
+  const type = { user: 'User', role_session: 'AssumedRole', federated_user: 'FederatedUser', root: 'Account', anonymous: 'Anonymous' } as const;
+  m.set('aws:principaltype', c.kind in type ? present([type[c.kind as keyof typeof type]]) : ABSENT_DERIVED);
+  if (c.kind === 'federated_user') m.set('aws:userid', present([`${c.account}:${c.name}`]));
+  if (c.kind === 'root') m.set('aws:userid', present([c.account!]));
+  if (c.kind === 'anonymous') m.set('aws:userid', present(['anonymous']));
+  m.set('aws:username', c.kind === 'user' ? present([c.name]) : ABSENT_DERIVED);
+  m.set('aws:principalisawsservice', c.kind === 'anonymous' ? ABSENT_DERIVED : present([c.kind === 'service' ? 'true' : 'false']));
+  m.set('aws:principalservicename', c.kind === 'service' ? present([c.name]) : ABSENT_DERIVED);
+  m.set('aws:principalservicenameslist', c.kind === 'service' ? present([c.name]) : ABSENT_DERIVED);
+  if (f.resourceAccount) m.set('aws:resourceaccount', present([f.resourceAccount]));
+  if (f.region) m.set('aws:requestedregion', present([f.region]));
+  m.set('aws:securetransport', present(['true'], 'default'));
+  m.set('aws:viaawsservice', present(['false'], 'default'));
+  for (const k of ['aws:calledvia', 'aws:calledviafirst', 'aws:calledvialast']) m.set(k, ABSENT_DEFAULT);
+  for (const k of ['aws:sourcevpce', 'aws:sourcevpc', 'aws:vpcsourceip']) m.set(k, f.viaVpcEndpoint ? UNKNOWN : ABSENT_DERIVED);
+  if (f.viaVpcEndpoint) m.set('aws:sourceip', ABSENT_DERIVED);
+  if (c.kind !== 'service') for (const k of ['aws:sourcearn', 'aws:sourceaccount', 'aws:sourceowner']) m.set(k, ABSENT_DERIVED);
+  if (!signedIam || c.kind === 'root') for (const k of ['aws:principalorgid', 'aws:principalorgpaths']) m.set(k, ABSENT_DERIVED);
+  return m;
+}
+
+function noPrincipalTags(c: Caller): boolean {
+  return c.kind === 'anonymous' || c.kind === 'service' || c.kind === 'root' || c.kind === 'web_identity';
+}
+
+export type RequestContext = Record<string, string | number | boolean | null | (string | number | boolean)[]>;
+
+export function buildContext(f: ContextFacts, given: RequestContext | undefined, unknownIsAbsent: boolean): ContextView {
+  const m = derive(f);
+  if (given) {
+    for (const [k, v] of Object.entries(given)) {
+      const key = k.toLowerCase();
+      if (v === null) m.set(key, { kind: 'absent', source: 'request' });
+      else m.set(key, present(Array.isArray(v) ? v.map(String) : [String(v)], 'request'));
+    }
+  }
+  const fallback: KeyValue = unknownIsAbsent ? ABSENT_DEFAULT : UNKNOWN;
+  const tagless = noPrincipalTags(f.caller);
+  const view: ContextView = {
+    get(key) {
+      const v = m.get(key);
+      if (v) return v;
+      if (tagless && key.startsWith('aws:principaltag/')) return ABSENT_DERIVED;
+      return fallback;
+    },
+    single(key) {
+      const v = view.get(key);
+      if (v.kind !== 'present') return v;
+      return v.values.length === 1 ? { kind: 'present', value: v.values[0]! } : { kind: 'absent' };
+    },
+  };
+  return view;
+}

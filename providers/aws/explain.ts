@@ -1,0 +1,239 @@
+/**
+ * Turns an evaluation into the common answer: decision, reason, the AccessDenied message as AWS words
+ * it, causes, the layer trace, missing context and near misses.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+ */
+import type { Cause, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, PolicyTrace, StatementRef, Tri } from '../../src/core/decision.js';
+import type { Block, Evaluation } from './evaluate.js';
+import { newTrace, sourceOf, type Hit, type LayerName, type Run } from './layers.js';
+import { matchStatement } from './match.js';
+import type { PolicyUse } from './request.js';
+
+/** The policy type as AccessDenied messages name it. */
+const MESSAGE_NAMES: Partial<Record<LayerName, string>> = {
+  identity: 'identity-based policy',
+  resource: 'resource-based policy',
+  permissions_boundary: 'permissions boundary',
+  session: 'session policy',
+  scp: 'service control policy',
+  rcp: 'resource control policy',
+  vpc_endpoint: 'VPC endpoint policy',
+};
+
+const LAYER_ORDER: LayerName[] = ['scp', 'rcp', 'vpc_endpoint', 'resource', 'identity', 'permissions_boundary', 'session', 's3_block_public_access', 'service_rule'];
+
+/** Services whose protocol returns AccessDenied; EC2 says UnauthorizedOperation; JSON services AccessDeniedException. */
+const ACCESS_DENIED = new Set(['s3', 'iam', 'sts', 'sns', 'sqs', 'cloudformation', 'autoscaling', 'elasticloadbalancing', 'rds', 'ses', 'elasticache', 'redshift', 'cloudwatch', 'elasticbeanstalk', 'sdb', 'cloudsearch']);
+
+function errorCode(service: string): string {
+  if (service === 'ec2') return 'UnauthorizedOperation';
+  return ACCESS_DENIED.has(service) ? 'AccessDenied' : 'AccessDeniedException';
+}
+
+function statementRef(h: Hit): StatementRef {
+  const ref: StatementRef = { index: h.st.index, source: sourceOf(h.use, h.st) };
+  if (h.st.sid !== undefined && h.st.sid !== '') ref.sid = h.st.sid;
+  return ref;
+}
+
+function policyRef(use: PolicyUse): PolicyRef {
+  return use.ref;
+}
+
+function label(h: Hit): string {
+  const st = h.st.sid ? `statement "${h.st.sid}"` : `statement ${h.st.index}`;
+  return `${st} of ${h.use.ref.name}${h.level !== undefined && h.layer !== 'vpc_endpoint' ? ` (attached to ${h.level})` : ''}`;
+}
+
+function hitCause(kind: Cause['kind'], h: Hit, why: string): Cause {
+  const c: Cause = { kind, layer: h.layer, policy: policyRef(h.use), statement: statementRef(h), why };
+  if (h.level !== undefined && (h.layer === 'scp' || h.layer === 'rcp')) c.level = h.level;
+  return c;
+}
+
+function blockCause(b: Block): Cause {
+  const c: Cause = { kind: b.kind, layer: b.layer, why: b.why };
+  if (b.use) c.policy = policyRef(b.use);
+  if (b.hit) c.statement = statementRef(b.hit);
+  if (b.level !== undefined) c.level = b.level;
+  return c;
+}
+
+function uniqueKeys(keys: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const k of keys) if (!seen.has(k.toLowerCase())) seen.set(k.toLowerCase(), k);
+  return [...seen.values()];
+}
+
+function conditionWhy(h: Hit): string {
+  const keys = uniqueKeys(h.out.unknownKeys);
+  return keys.length ? ` if its condition on ${keys.join(', ')} holds` : '';
+}
+
+function message(ev: Evaluation, layer: LayerName, explicit: boolean): string {
+  const { req } = ev;
+  const head = `User: ${req.caller.display} is not authorized to perform: ${req.action} on resource: ${req.resource}`;
+  if (layer === 'service_rule' && req.caller.kind === 'root' && req.service === 'sts') return 'Roles may not be assumed by root accounts.';
+  if (layer === 's3_block_public_access') return `${head} because public access to the bucket is blocked by the S3 Block Public Access setting RestrictPublicBuckets`;
+  if (layer === 'service_rule') return `${head} because AWS reserves this operation`;
+  const name = MESSAGE_NAMES[layer]!;
+  return explicit ? `${head} with an explicit deny in ${/^[aeiou]/.test(name) ? 'an' : 'a'} ${name}` : `${head} because no ${name} allows the ${req.action} action`;
+}
+
+function firstByLayer(hits: Hit[]): Hit {
+  return [...hits].sort((a, b) => LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer))[0]!;
+}
+
+function verdictOf(run: Run | undefined, denied: boolean): LayerVerdict {
+  if (!run) return 'not_applicable';
+  if (denied) return 'deny';
+  return run.allowed === true ? 'allow' : run.allowed === 'unknown' ? 'unknown' : 'no_match';
+}
+
+function policyTraces(run: Run, full: boolean): PolicyTrace[] {
+  return run.policies.map((p) => (full && p.traces ? { policy: policyRef(p.use), statements: p.traces } : { policy: policyRef(p.use) }));
+}
+
+function layerTraces(ev: Evaluation, full: boolean): LayerTrace[] {
+  const out: LayerTrace[] = [];
+  const deniedBy = new Set(ev.denies.filter((h) => h.out.applies === true).map((h) => `${h.layer}|${h.level ?? ''}`));
+  for (const layer of LAYER_ORDER) {
+    const applies = ev.applies[layer];
+    if (layer === 'service_rule' || layer === 's3_block_public_access') {
+      if (applies === true) {
+        const t: LayerTrace = { layer, verdict: layer === 's3_block_public_access' && ev.bpaBlocked.length === 0 ? 'allow' : 'deny' };
+        t.note = layer === 'service_rule' ? ev.block?.why ?? '' : ev.bpaBlocked.length ? 'the bucket policy is public: its grants to this caller are ignored' : 'the bucket policy is public, but the caller is in the owner account or an AWS service';
+        out.push(t);
+      }
+      continue;
+    }
+    if (applies !== true) {
+      out.push({ layer, verdict: 'not_applicable', note: String(applies) });
+      continue;
+    }
+    if (layer === 'scp' || layer === 'rcp' || layer === 'vpc_endpoint') {
+      const lv = ev.levels[layer]!;
+      const levels = lv.map(({ target, run }) => ({ target, verdict: verdictOf(run, deniedBy.has(`${layer}|${target}`) || run.denies.some((h) => h.out.applies === true)), policies: policyTraces(run, full) }));
+      const verdict: LayerVerdict = levels.some((l) => l.verdict === 'deny') ? 'deny' : levels.some((l) => l.verdict === 'no_match') ? 'no_match' : levels.some((l) => l.verdict === 'unknown') ? 'unknown' : 'allow';
+      out.push({ layer, verdict, note: layer === 'vpc_endpoint' ? 'every endpoint policy on the path must allow' : 'every level, root first, must allow', levels });
+      continue;
+    }
+    const run = ev.runs[layer]!;
+    out.push({ layer, verdict: verdictOf(run, run.denies.some((h) => h.out.applies === true)), policies: policyTraces(run, full) });
+  }
+  return out;
+}
+
+function missingContext(hits: Hit[]): MissingContext[] {
+  const byKey = new Map<string, MissingContext>();
+  for (const h of hits) {
+    for (const key of uniqueKeys(h.out.unknownKeys)) {
+      let m = byKey.get(key.toLowerCase());
+      if (!m) byKey.set(key.toLowerCase(), (m = { key, usedBy: [] }));
+      m.usedBy.push({ layer: h.layer, policy: h.use.ref.name, statement: statementRef(h) });
+    }
+  }
+  return [...byKey.values()];
+}
+
+const NEAR_MISS_LAYERS: LayerName[] = ['identity', 'resource', 'permissions_boundary', 'session'];
+const MAX_NEAR_MISSES = 10;
+
+function nearMisses(ev: Evaluation): NearMiss[] {
+  const misses: Hit[] = [];
+  for (const layer of NEAR_MISS_LAYERS) misses.push(...(ev.runs[layer]?.misses ?? []));
+  for (const lv of [ev.levels.scp, ev.levels.vpc_endpoint]) for (const l of lv ?? []) if (l.run.allowed === false) misses.push(...l.run.misses);
+  const env = { caller: ev.req.caller, service: ev.req.service, actionName: ev.req.actionName, resource: ev.req.resource, ctx: ev.req.ctx, hasBoundary: !!ev.req.boundary };
+  return misses.slice(0, MAX_NEAR_MISSES).map((h) => {
+    const t = newTrace(h.use, h.st);
+    matchStatement(h.st, env, h.use.kind, t);
+    const failed: string[] = [];
+    const why: string[] = [];
+    if (t.resource.matched === false) {
+      failed.push('resource');
+      why.push(t.resource.detail ?? '');
+    }
+    if (t.principal && t.principal.matched === false) {
+      failed.push('principal');
+      why.push(t.principal.detail ?? '');
+    }
+    for (const c of t.conditions) {
+      if (c.result !== false) continue;
+      failed.push('condition');
+      why.push(`${c.operator} ${c.key} ${JSON.stringify(c.values)} is false${c.requestValues ? ` for ${JSON.stringify(c.requestValues)}` : ' (the key is absent)'}`);
+    }
+    return { layer: h.layer, policy: policyRef(h.use), statement: statementRef(h), failed: [...new Set(failed)], why: `${label(h)} allows ${ev.req.action}, but ${why.join('; ')}` };
+  });
+}
+
+function tri(t: Tri): string {
+  return t === 'unknown' ? 'depends on context' : String(t);
+}
+
+export function explain(ev: Evaluation, full: boolean): Decision {
+  const { req } = ev;
+  const definite = ev.denies.filter((h) => h.out.applies === true);
+  const openDenies = ev.denies.filter((h) => h.out.applies === 'unknown');
+  const base = { provider: 'aws' as const, layers: layerTraces(ev, full), warnings: req.warnings };
+  const what = `${req.caller.display} → ${req.action} on ${req.resource}`;
+
+  if (definite.length) {
+    const first = firstByLayer(definite);
+    return {
+      ...base,
+      decision: 'denied',
+      reason: 'explicit_deny',
+      error: { status: 403, code: errorCode(req.service), message: message(ev, first.layer, true) },
+      summary: `Denied: ${label(first)} explicitly denies ${what}${definite.length > 1 ? ` (and ${definite.length - 1} more deny statement${definite.length > 2 ? 's' : ''})` : ''}.`,
+      causes: definite.map((h) => hitCause('explicit_deny', h, `Deny statement matches the action, resource${h.out.principal && h.use.kind !== 'identity' ? ', principal' : ''} and conditions`)),
+      missingContext: [],
+      nearMisses: [],
+    };
+  }
+  if (ev.allow === false) {
+    const b = ev.block!;
+    const guardrail = b.kind === 'blocked_by_guardrail';
+    return {
+      ...base,
+      decision: 'denied',
+      reason: guardrail ? 'guardrail' : 'no_grant',
+      error: { status: 403, code: errorCode(req.service), message: message(ev, b.layer, false) },
+      summary: `Denied: ${what}: ${b.why}${b.level !== undefined ? ` (level ${b.level})` : b.use ? ` (${b.use.ref.name})` : ''}.`,
+      causes: [blockCause(b)],
+      missingContext: [],
+      nearMisses: nearMisses(ev),
+    };
+  }
+  if (ev.allow === true && openDenies.length === 0) {
+    const causes = ev.grants.map((h) => hitCause('grant', h, `Allow statement matches the action, resource${h.layer === 'resource' ? ', principal' : ''} and conditions`));
+    if (ev.rootGrant) causes.unshift({ kind: 'grant', layer: 'identity', why: 'the account root user has full access to its own account' });
+    const lead = causes[0]?.statement && ev.grants[0] ? label(ev.grants[0]) : 'the account root user';
+    return {
+      ...base,
+      decision: 'allowed',
+      reason: 'allowed',
+      error: { status: 200, code: null, message: null },
+      summary: `Allowed: ${lead} grants ${what}, and no policy denies it.`,
+      causes,
+      missingContext: [],
+      nearMisses: [],
+    };
+  }
+  // Conditional: the answer depends on keys the request did not give.
+  const open = [...openDenies, ...ev.openAllows];
+  const pessimistic = openDenies.length ? message(ev, firstByLayer(openDenies).layer, true) : message(ev, firstByLayer(ev.openAllows.length ? ev.openAllows : [openDenies[0]!]).layer, false);
+  const keys = uniqueKeys(open.flatMap((h) => h.out.unknownKeys));
+  return {
+    ...base,
+    decision: 'conditional',
+    reason: openDenies.length ? 'explicit_deny' : ev.openAllows.some((h) => h.layer === 'identity' || h.layer === 'resource') ? 'no_grant' : 'guardrail',
+    error: { status: 403, code: errorCode(req.service), message: pessimistic },
+    summary: `Conditional: ${what} depends on ${keys.join(', ')}, which the request did not give (grant: ${tri(ev.allow)}; ${openDenies.length} deny statement${openDenies.length === 1 ? '' : 's'} open).`,
+    causes: [
+      ...openDenies.map((h) => hitCause('explicit_deny', h, `denies${conditionWhy(h)}`)),
+      ...ev.openAllows.map((h) => hitCause('grant', h, `grants${conditionWhy(h)}`)),
+    ],
+    missingContext: missingContext(open),
+    nearMisses: nearMisses(ev),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Does one statement apply to the request? Action, resource, principal and every condition, in
+ * three-valued logic, with an optional trace of each part for explanations.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+ */
+import type { StatementTrace, Tri } from '../../src/core/decision.js';
+import { globMatch } from '../../src/core/glob.js';
+import { arnPatternMatches, compileArnPattern } from './arn-pattern.js';
+import { evaluateCondition, traceCondition } from './conditions.js';
+import type { ContextView } from './context.js';
+import type { CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
+import { notPrincipalMatches, principalMatches, type Caller, type PrincipalHow } from './principal.js';
+import { resolveGlobParts } from './variables.js';
+
+export interface RequestEnv {
+  caller: Caller;
+  /** Lower-case service prefix and action name. */
+  service: string;
+  actionName: string;
+  resource: string;
+  ctx: ContextView;
+  hasBoundary: boolean;
+}
+
+export interface Outcome {
+  applies: Tri;
+  action: boolean;
+  resource: Tri;
+  principal: Tri;
+  how: PrincipalHow | null;
+  conditions: Tri;
+  /** Keys whose absence from the request left a part unknown. */
+  unknownKeys: string[];
+}
+
+function and(a: Tri, b: Tri): Tri {
+  if (a === false || b === false) return false;
+  return a === 'unknown' || b === 'unknown' ? 'unknown' : true;
+}
+
+export function actionMatches(st: CompiledStatement, env: RequestEnv): boolean {
+  if (st.services !== null && !st.services.has(env.service)) return st.notAction;
+  let hit = false;
+  for (const a of st.actions) {
+    if (a.service === '*' || (a.service === env.service && globMatch(a.name, env.actionName))) {
+      hit = true;
+      break;
+    }
+  }
+  return st.notAction ? !hit : hit;
+}
+
+function entryMatches(e: ResourceEntry, env: RequestEnv, keys: string[]): Tri {
+  if (e.pattern) return arnPatternMatches(e.pattern, env.resource);
+  const r = resolveGlobParts(e.template, env.ctx);
+  keys.push(...r.keys);
+  // A variable whose key is missing (and has no default) makes the entry match nothing.
+  if (!r.ok) return r.unknown ? 'unknown' : false;
+  return arnPatternMatches(compileArnPattern(r.value), env.resource);
+}
+
+function resourceMatches(st: CompiledStatement, env: RequestEnv, keys: string[]): Tri {
+  if (!st.resources) return true;
+  let any: Tri = false;
+  for (const e of st.resources) {
+    const m = entryMatches(e, env, keys);
+    if (m === true) {
+      any = true;
+      break;
+    }
+    if (m === 'unknown') any = 'unknown';
+  }
+  if (!st.notResource) return any;
+  return any === 'unknown' ? 'unknown' : !any;
+}
+
+/** Principal part: only resource-side policies (resource, VPC endpoint, RCP) have one. */
+function principalPart(st: CompiledStatement, env: RequestEnv, kind: PolicyKind): { m: boolean; how: PrincipalHow | null } {
+  if (kind !== 'resource' && kind !== 'vpc_endpoint' && kind !== 'rcp') return { m: true, how: null };
+  if (!st.principals) return { m: false, how: null };
+  if (!st.notPrincipal) {
+    const how = principalMatches(st.principals, env.caller);
+    return { m: how !== null, how };
+  }
+  // NotPrincipal with Deny always applies to a caller that has a permissions boundary (documented).
+  if (st.effect === 'Deny' && env.hasBoundary) return { m: true, how: 'direct' };
+  const m = notPrincipalMatches(st.principals, env.caller);
+  return { m, how: m ? 'wildcard' : null };
+}
+
+const NO_ACTION: Outcome = Object.freeze({ applies: false, action: false, resource: false, principal: false, how: null, conditions: false, unknownKeys: [] }) as Outcome;
+
+/**
+ * Evaluates a statement. With a trace, every part is evaluated and recorded; without, evaluation stops at
+ * the first part that fails.
+ */
+export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: PolicyKind, trace?: StatementTrace): Outcome {
+  const action = actionMatches(st, env);
+  if (!action && !trace) return NO_ACTION;
+  const keys: string[] = [];
+  const resource = resourceMatches(st, env, keys);
+  const p = resource === false && !trace ? { m: false, how: null } : principalPart(st, env, kind);
+  let conditions: Tri = true;
+  if (trace || (action && resource !== false && p.m)) {
+    for (const c of st.conditions) {
+      const r = evaluateCondition(c, env.ctx);
+      if (r.result === 'unknown') keys.push(c.key);
+      if (trace) trace.conditions.push(traceCondition(c, env.ctx, r));
+      conditions = and(conditions, r.result);
+      if (conditions === false && !trace) break;
+    }
+  }
+  const applies = and(and(action, resource), and(p.m, conditions));
+  if (trace) {
+    trace.applies = applies;
+    trace.action = { matched: action, detail: describeAction(st, env, action) };
+    trace.resource = { matched: resource, detail: describeResources(st, resource) };
+    if (kind === 'resource' || kind === 'vpc_endpoint' || kind === 'rcp') {
+      trace.principal = { matched: p.m, detail: p.m ? `principal matches (${p.how})` : st.principals ? 'the principal is not named' : 'no Principal element' };
+      if (p.how) trace.principal.how = p.how;
+    }
+  }
+  return { applies, action, resource, principal: p.m, how: p.how, conditions, unknownKeys: keys };
+}
+
+function describeAction(st: CompiledStatement, env: RequestEnv, m: boolean): string {
+  const entry = st.actions.find((a) => a.service === '*' || (a.service === env.service && globMatch(a.name, env.actionName)));
+  const list = st.actions.map((a) => a.raw).join(', ');
+  if (st.notAction) return m ? `NotAction ${list} does not list the action` : `NotAction lists the action (${entry?.raw})`;
+  return m ? `matches ${entry?.raw}` : `${list} does not match the action`;
+}
+
+function describeResources(st: CompiledStatement, m: Tri): string {
+  if (!st.resources) return 'no Resource element: the policy\'s own resource';
+  const list = st.resources.map((r) => r.raw).join(', ');
+  if (m === 'unknown') return `${list}: depends on a policy variable the request did not give`;
+  if (st.notResource) return m ? `NotResource ${list} does not list the resource` : `NotResource ${list} lists the resource`;
+  return m ? `matches ${list}` : `${list} does not match the resource`;
+}

@@ -1,0 +1,171 @@
+/**
+ * Who is calling, and whether a policy's Principal / NotPrincipal element names them.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+ */
+import { isAccountId, splitArn } from './arn.js';
+
+export type CallerKind = 'user' | 'role_session' | 'federated_user' | 'root' | 'service' | 'anonymous' | 'web_identity';
+
+export interface Caller {
+  kind: CallerKind;
+  /** As AWS prints it in "User: ... is not authorized". */
+  display: string;
+  partition: string;
+  account?: string;
+  /** The caller's own ARN (user, session, federated user, root), or the service / identity provider name. */
+  arn?: string;
+  /** The role (for a session) or IAM user (for a federated user) behind the caller, when known. */
+  parentArn?: string;
+  /** User name, role name, federated user name, service name or provider name. */
+  name: string;
+  sessionName?: string;
+  serviceLinked: boolean;
+  /** The request named a role ARN rather than a session; evaluated as a session of it. */
+  roleWithoutSession?: boolean;
+}
+
+/** How a Principal element named the caller: this decides what a same-account resource-policy grant overrides. */
+export type PrincipalHow = 'wildcard' | 'direct' | 'via_parent' | 'account';
+
+const WEB_IDENTITY_PROVIDERS = new Set(['accounts.google.com', 'graph.facebook.com', 'www.amazon.com', 'cognito-identity.amazonaws.com']);
+
+function lastSegment(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Parses the request's principal. Returns an error message for forms it does not know. */
+export function parseCaller(principal: string, sessionIssuer?: string): Caller | string {
+  if (principal === 'anonymous' || principal === '*') {
+    return { kind: 'anonymous', display: 'anonymous', partition: 'aws', name: 'anonymous', serviceLinked: false };
+  }
+  if (WEB_IDENTITY_PROVIDERS.has(principal)) {
+    return { kind: 'web_identity', display: principal, partition: 'aws', arn: principal, name: principal, serviceLinked: false };
+  }
+  if (/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/.test(principal)) {
+    return { kind: 'service', display: principal, partition: 'aws', arn: principal, name: principal, serviceLinked: false };
+  }
+  if (isAccountId(principal)) principal = `arn:aws:iam::${principal}:root`;
+  const arn = splitArn(principal);
+  if (!arn || !isAccountId(arn.account) || !['iam', 'sts'].includes(arn.service)) {
+    return `'${principal}' is not a principal: give an IAM user, role, role-session, federated-user or root ARN, an account id, a service principal (svc.amazonaws.com) or 'anonymous'`;
+  }
+  const base = { partition: arn.partition, account: arn.account, serviceLinked: false };
+  const [type, ...rest] = arn.resource.split('/');
+  if (arn.service === 'iam' && arn.resource === 'root') {
+    return { ...base, kind: 'root', display: principal, arn: principal, name: arn.account };
+  }
+  if (arn.service === 'iam' && type === 'user' && rest.length) {
+    return { ...base, kind: 'user', display: principal, arn: principal, name: lastSegment(arn.resource) };
+  }
+  if (arn.service === 'iam' && (type === 'oidc-provider' || type === 'saml-provider') && rest.length) {
+    return { ...base, kind: 'web_identity', display: principal, arn: principal, name: principal };
+  }
+  if (arn.service === 'iam' && type === 'role' && rest.length) {
+    const name = lastSegment(arn.resource);
+    return {
+      ...base,
+      kind: 'role_session',
+      display: principal,
+      arn: principal,
+      parentArn: principal,
+      name,
+      serviceLinked: rest[0] === 'aws-service-role' || name.startsWith('AWSServiceRoleFor'),
+      roleWithoutSession: true,
+    };
+  }
+  if (arn.service === 'sts' && type === 'assumed-role' && rest.length === 2) {
+    const [name, sessionName] = rest as [string, string];
+    const parentArn = sessionIssuer ?? `arn:${arn.partition}:iam::${arn.account}:role/${name}`;
+    const issuerPath = splitArn(parentArn)?.resource ?? '';
+    return {
+      ...base,
+      kind: 'role_session',
+      display: principal,
+      arn: principal,
+      parentArn,
+      name,
+      sessionName,
+      serviceLinked: issuerPath.startsWith('role/aws-service-role/') || name.startsWith('AWSServiceRoleFor'),
+    };
+  }
+  if (arn.service === 'sts' && type === 'federated-user' && rest.length === 1) {
+    const caller: Caller = { ...base, kind: 'federated_user', display: principal, arn: principal, name: rest[0]! };
+    if (sessionIssuer) caller.parentArn = sessionIssuer;
+    return caller;
+  }
+  return `'${principal}' is not a principal ARN this service understands`;
+}
+
+/** Every identity the caller has, outermost first: account, then role or user, then the session. */
+function identities(c: Caller): string[] {
+  if (c.kind === 'anonymous') return [];
+  if (c.kind === 'service' || c.kind === 'web_identity') return [c.arn!];
+  const out = [`arn:${c.partition}:iam::${c.account}:root`];
+  if (c.parentArn && c.parentArn !== c.arn) out.push(c.parentArn);
+  if (c.kind !== 'root') out.push(c.arn!);
+  return out;
+}
+
+/** One value of a Principal element, compiled. */
+export interface PrincipalEntry {
+  type: 'AWS' | 'Service' | 'Federated' | 'CanonicalUser' | '*';
+  value: string;
+}
+
+function sameRole(a: string, b: string): boolean {
+  const x = splitArn(a);
+  const y = splitArn(b);
+  return !!x && !!y && x.account === y.account && x.resource.startsWith('role/') && y.resource.startsWith('role/') &&
+    lastSegment(x.resource) === lastSegment(y.resource);
+}
+
+/** How this entry names the caller, or null. */
+export function entryMatches(e: PrincipalEntry, c: Caller): PrincipalHow | null {
+  if (e.type === '*' || (e.type === 'AWS' && e.value === '*')) return 'wildcard';
+  if (e.type === 'Service') return c.kind === 'service' && c.name === e.value ? 'direct' : null;
+  if (e.type === 'Federated') return c.kind === 'web_identity' && c.name === e.value ? 'direct' : null;
+  if (e.type !== 'AWS' || c.account === undefined) return null;
+  const v = isAccountId(e.value) ? `arn:${c.partition}:iam::${e.value}:root` : e.value;
+  const arn = splitArn(v);
+  if (!arn) return null;
+  if (arn.resource === 'root') return arn.account === c.account ? 'account' : null;
+  if (c.parentArn !== undefined) {
+    if (c.kind === 'role_session' && sameRole(v, c.parentArn)) return 'via_parent';
+    if (c.kind === 'federated_user' && v === c.parentArn) return 'via_parent';
+  }
+  return v === c.arn ? 'direct' : null;
+}
+
+const RANK: Record<PrincipalHow, number> = { wildcard: 3, direct: 2, via_parent: 1, account: 0 };
+
+/** The strongest way any entry names the caller. */
+export function principalMatches(entries: readonly PrincipalEntry[], c: Caller): PrincipalHow | null {
+  let best: PrincipalHow | null = null;
+  for (const e of entries) {
+    const how = entryMatches(e, c);
+    if (how && (best === null || RANK[how] > RANK[best])) best = how;
+  }
+  return best;
+}
+
+/**
+ * NotPrincipal: the caller is excluded only when every identity it has is listed (its account, its role or
+ * user, and its session). A caller with a permissions boundary is never excluded by NotPrincipal + Deny.
+ */
+export function notPrincipalMatches(entries: readonly PrincipalEntry[], c: Caller): boolean {
+  if (entries.some((e) => e.type === '*' || (e.type === 'AWS' && e.value === '*'))) return false;
+  const ids = identities(c);
+  if (ids.length === 0) return true;
+  const listed = (id: string) =>
+    entries.some((e) => {
+      const v = e.type === 'AWS' && isAccountId(e.value) ? `arn:${c.partition}:iam::${e.value}:root` : e.value;
+      return v === id || (c.kind === 'role_session' && id === c.parentArn && sameRole(v, id));
+    });
+  return !ids.every(listed);
+}
+
+/** AWS unique ids (AIDA..., AROA...) left in a policy after the user or role was deleted. */
+export function isUniqueId(value: string): boolean {
+  return /^A[A-Z]{3}[A-Z0-9]{12,}$/.test(value);
+}

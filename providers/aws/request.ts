@@ -1,0 +1,193 @@
+/**
+ * Turns a validated POST /v1/simulate body into the evaluator's request: the caller, the action, the
+ * resource, the context and the compiled policies, each remembering where in the body it came from.
+ */
+import type { PolicyRef, Warning } from '../../src/core/decision.js';
+import { InputError } from '../../src/core/problem.js';
+import { arnProblem, splitArn } from './arn.js';
+import { actionName, actionStatus, isWildcardOnly } from './catalog.js';
+import { buildContext, type ContextView, type RequestContext } from './context.js';
+import { compiledPolicy } from './policy-cache.js';
+import type { CompiledPolicy, PolicyKind } from './policy.js';
+import { parseCaller, type Caller } from './principal.js';
+
+export interface PolicyUse {
+  kind: PolicyKind;
+  ref: PolicyRef;
+  compiled: CompiledPolicy;
+  /** Pointer of the document in the request body. */
+  docPointer: string;
+}
+
+export interface Level {
+  target: string;
+  policies: PolicyUse[];
+}
+
+export interface SimulateOptions {
+  principalAccountIsManagement?: boolean;
+  resourceAccountIsManagement?: boolean;
+  blockPublicAccess?: boolean;
+  awsManagedKey?: boolean;
+  missingContext?: 'unknown' | 'absent';
+  explain?: 'summary' | 'full';
+}
+
+interface PolicyInput {
+  name?: string;
+  document: unknown;
+}
+interface LevelInput {
+  target: string;
+  policies: PolicyInput[];
+}
+
+export interface AwsSimulateBody {
+  provider: 'aws';
+  principal: string;
+  sessionIssuer?: string;
+  action: string;
+  resource: string;
+  resourceAccount?: string;
+  context?: RequestContext;
+  policies?: {
+    identity?: PolicyInput[];
+    resource?: PolicyInput;
+    permissionsBoundary?: PolicyInput;
+    session?: PolicyInput;
+    scps?: LevelInput[];
+    rcps?: LevelInput[];
+    vpcEndpoint?: PolicyInput[];
+  };
+  options?: SimulateOptions;
+}
+
+export interface AwsRequest {
+  caller: Caller;
+  service: string;
+  actionName: string;
+  /** The action as AWS spells it, e.g. s3:GetObject. */
+  action: string;
+  /** The resource the request is authorized against ('*' for wildcard-only actions). */
+  resource: string;
+  resourceAccount?: string;
+  ctx: ContextView;
+  identity: PolicyUse[];
+  resourcePolicy?: PolicyUse;
+  boundary?: PolicyUse;
+  session?: PolicyUse;
+  scps?: Level[];
+  rcps?: Level[];
+  vpce: PolicyUse[];
+  options: SimulateOptions;
+  warnings: Warning[];
+}
+
+const ACTION_RE = /^([A-Za-z0-9-]+):([A-Za-z0-9_-]+)$/;
+
+function resourcePolicyType(service: string, actionName: string): string {
+  if (service === 'sts' && actionName.startsWith('assumerole')) return 'role_trust_policy';
+  if (service === 'kms') return 'key_policy';
+  if (service === 's3') return 'bucket_policy';
+  return 'resource_policy';
+}
+
+export function buildRequest(body: AwsSimulateBody): AwsRequest {
+  const warnings: Warning[] = [];
+  if (body.sessionIssuer !== undefined) {
+    const problem = arnProblem(body.sessionIssuer);
+    if (problem) throw new InputError('invalid_arn', '/sessionIssuer', problem);
+  }
+  const caller = parseCaller(body.principal, body.sessionIssuer);
+  if (typeof caller === 'string') throw new InputError('invalid_arn', '/principal', caller);
+  if (caller.roleWithoutSession) {
+    warnings.push({ code: 'role_as_principal', pointer: '/principal', message: 'a role ARN was given as the principal: it is evaluated as a session of the role' });
+  }
+
+  const m = ACTION_RE.exec(body.action);
+  if (!m) throw new InputError('invalid_request', '/action', `'${body.action}' is not an action: use service:ActionName without wildcards`);
+  const service = m[1]!.toLowerCase();
+  const name = m[2]!.toLowerCase();
+  const status = actionStatus(service, name);
+  if (status !== 'known') {
+    warnings.push({ code: status, pointer: '/action', message: status === 'unknown_service' ? `'${service}' is not a known AWS service prefix` : `'${body.action}' is not a known action of ${service}` });
+  }
+  const action = `${service}:${actionName(service, name) ?? m[2]}`;
+
+  let resource = body.resource;
+  let arnAccount: string | undefined;
+  if (resource !== '*') {
+    const problem = arnProblem(resource);
+    if (problem) throw new InputError('invalid_arn', '/resource', problem);
+    arnAccount = splitArn(resource)!.account || undefined;
+    if (arnAccount === 'aws') arnAccount = undefined;
+  }
+  if (resource !== '*' && !arnAccount && body.resourceAccount === undefined) {
+    throw new InputError('invalid_request', '/resourceAccount', `the resource ARN carries no account: give resourceAccount, the 12-digit account that owns it`);
+  }
+  const resourceAccount = body.resourceAccount ?? arnAccount ?? (resource === '*' ? caller.account : undefined);
+  if (resource !== '*' && isWildcardOnly(service, name)) {
+    warnings.push({ code: 'wildcard_only_action', pointer: '/resource', message: `${action} does not take a resource: AWS authorizes it against "*"` });
+    resource = '*';
+  }
+
+  const p = body.policies ?? {};
+  const options = body.options ?? {};
+  const type = resourcePolicyType(service, name);
+  const use = (kind: PolicyKind, input: PolicyInput, pointer: string, fallbackName: string, policyType: string, attachedTo?: string): PolicyUse => {
+    const docPointer = `${pointer}/document`;
+    let compiled: CompiledPolicy;
+    try {
+      compiled = compiledPolicy(kind, input.document);
+    } catch (e) {
+      throw e instanceof InputError ? e.under(docPointer) : e;
+    }
+    for (const w of compiled.warnings) warnings.push({ ...w, pointer: docPointer + (w.pointer ?? '') });
+    const ref: PolicyRef = { id: pointer, name: input.name ?? fallbackName, type: policyType, source: { file: 'request', pointer: docPointer } };
+    if (attachedTo) ref.attachedTo = attachedTo;
+    return { kind, ref, compiled, docPointer };
+  };
+  const principalName = caller.kind === 'role_session' ? caller.parentArn : caller.kind === 'federated_user' ? caller.parentArn ?? caller.arn : caller.arn;
+  const levels = (kind: 'scp' | 'rcp', list: LevelInput[] | undefined, key: string) =>
+    list?.map((lvl, i) => ({
+      target: lvl.target,
+      policies: lvl.policies.map((pi, j) => use(kind, pi, `/policies/${key}/${i}/policies/${j}`, `${kind}-${i}-${j}`, kind, lvl.target)),
+    }));
+
+  const isSession = caller.kind === 'role_session' || caller.kind === 'federated_user';
+  if (p.session && !isSession) {
+    throw new InputError('invalid_request', '/policies/session', 'session policies apply only to role sessions and federated users');
+  }
+  const req: AwsRequest = {
+    caller,
+    service,
+    actionName: name,
+    action,
+    resource,
+    ctx: buildContext(
+      { caller, resourceAccount, region: regionOf(body.resource, service), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
+      body.context,
+      options.missingContext === 'absent',
+    ),
+    identity: (p.identity ?? []).map((pi, i) => use('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
+    vpce: (p.vpcEndpoint ?? []).map((pi, i) => use('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
+    options,
+    warnings,
+  };
+  if (resourceAccount) req.resourceAccount = resourceAccount;
+  if (p.resource) req.resourcePolicy = use('resource', p.resource, '/policies/resource', type, type, body.resource);
+  if (p.permissionsBoundary) req.boundary = use('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
+  if (p.session) req.session = use('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
+  const scps = levels('scp', p.scps, 'scps');
+  const rcps = levels('rcp', p.rcps, 'rcps');
+  if (scps) req.scps = scps;
+  if (rcps) req.rcps = rcps;
+  return req;
+}
+
+/** aws:RequestedRegion: the ARN's region, or us-east-1 for IAM and other global endpoints. */
+function regionOf(resource: string, service: string): string | undefined {
+  if (service === 'iam' || service === 'organizations') return 'us-east-1';
+  const arn = resource === '*' ? undefined : splitArn(resource);
+  return arn?.region || undefined;
+}

@@ -1,0 +1,103 @@
+/**
+ * openapi.yaml is the contract: it is loaded once, and request bodies are validated against the schemas
+ * it declares (JSON Schema 2020-12, with ajv). Nothing here restates a schema in code.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ValidateFunction, type ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { parse } from 'yaml';
+import { InputError, pointerToken } from '../core/problem.js';
+
+type Json = Record<string, unknown>;
+
+/** The project root: the folder holding openapi.yaml, found from this file (src/ or dist/src/). */
+export const projectRoot: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'openapi.yaml'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('openapi.yaml not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+})();
+
+export const specText: string = readFileSync(join(projectRoot, 'openapi.yaml'), 'utf8');
+export const spec: Json = parse(specText) as Json;
+
+const COMPONENTS_ID = 'iamsim:components';
+
+/** Rewrites '#/components/schemas/X' references to the schema registered with ajv. */
+function rewriteRefs(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(rewriteRefs);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) {
+    out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/components/schemas/') ? `${COMPONENTS_ID}#/$defs/${x.slice('#/components/schemas/'.length)}` : rewriteRefs(x);
+  }
+  return out;
+}
+
+/** An Ajv2020 instance that knows every component schema. coerceTypes off: IAM semantics depend on types. */
+export function specAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: true, strictTypes: false, strictTuples: false });
+  addFormats.default(ajv);
+  for (const k of ['example', 'discriminator', 'xml', 'externalDocs']) ajv.addKeyword(k);
+  const schemas = ((spec.components as Json | undefined)?.schemas ?? {}) as Json;
+  ajv.addSchema({ $id: COMPONENTS_ID, $defs: rewriteRefs(schemas) as Json });
+  return ajv;
+}
+
+export function specSchema(schema: unknown): Json {
+  return rewriteRefs(schema) as Json;
+}
+
+/** Every operation in the spec: method, path and operation object. */
+export function operations(): { method: string; path: string; op: Json }[] {
+  const out: { method: string; path: string; op: Json }[] = [];
+  for (const [path, item] of Object.entries(spec.paths as Json)) {
+    for (const [method, op] of Object.entries(item as Json)) {
+      if (['get', 'post', 'put', 'delete', 'patch'].includes(method)) out.push({ method, path, op: op as Json });
+    }
+  }
+  return out;
+}
+
+const ajv = specAjv();
+const validators = new Map<string, ValidateFunction>();
+
+function requestValidator(operationId: string): ValidateFunction {
+  let v = validators.get(operationId);
+  if (v) return v;
+  const found = operations().find((o) => o.op.operationId === operationId);
+  const schema = ((found?.op.requestBody as Json | undefined)?.content as Json | undefined)?.['application/json'] as Json | undefined;
+  if (!schema) throw new Error(`no JSON request body for operation ${operationId} in openapi.yaml`);
+  v = ajv.compile(specSchema(schema.schema));
+  validators.set(operationId, v);
+  return v;
+}
+
+/** The pointer of the field an ajv error is about. */
+function errorPointer(e: ErrorObject): string {
+  const p = e.params as Record<string, string>;
+  if (e.keyword === 'additionalProperties') return `${e.instancePath}/${pointerToken(p.additionalProperty!)}`;
+  if (e.keyword === 'required') return `${e.instancePath}/${pointerToken(p.missingProperty!)}`;
+  if (e.keyword === 'propertyNames' && p.propertyName !== undefined) return `${e.instancePath}/${pointerToken(p.propertyName)}`;
+  return e.instancePath;
+}
+
+function errorDetail(e: ErrorObject): string {
+  const p = e.params as Record<string, string>;
+  if (e.keyword === 'additionalProperties') return `unknown field '${p.additionalProperty}'`;
+  if (e.keyword === 'required') return `'${p.missingProperty}' is required`;
+  return `${e.instancePath || 'the body'} ${e.message ?? 'is invalid'}`;
+}
+
+/** Validates a body for an operation; throws InputError naming the first offending field. */
+export function validateBody(operationId: string, body: unknown): void {
+  const v = requestValidator(operationId);
+  if (v(body)) return;
+  const e = v.errors![0]!;
+  throw new InputError('invalid_request', errorPointer(e), errorDetail(e));
+}

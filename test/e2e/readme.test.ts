@@ -1,0 +1,103 @@
+/**
+ * Starts the real server (the built dist/, as `npm start` does) and runs the README's curl examples
+ * against it, checking each answer against the contract and the example's `# expect:` line.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkResponse } from '../helpers/contract.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+let server: ChildProcess;
+let port = 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      s.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  server = spawn(process.execPath, ['dist/src/server/main.js'], { cwd: root, env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the server did not start');
+});
+afterAll(() => {
+  server?.kill();
+});
+
+/** The README's shell blocks that call the API, with their `# expect:` line. */
+function examples(): { cmd: string; expectLine: string }[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  return [...readme.matchAll(/```bash\n([\s\S]*?)```/g)]
+    .map((m) => m[1]!)
+    .filter((b) => b.includes('curl '))
+    .map((b) => ({ cmd: b, expectLine: /# expect: (.+)/.exec(b)?.[1]?.trim() ?? '' }));
+}
+
+describe('README tour against the running server', () => {
+  const list = examples();
+  it('the README has curl examples, each with an expectation', () => {
+    expect(list.length).toBeGreaterThanOrEqual(3);
+    for (const e of list) expect(e.expectLine).not.toBe('');
+  });
+
+  for (const [i, e] of list.entries()) {
+    it(`example ${i + 1}: ${e.expectLine}`, async () => {
+      const cmd = e.cmd.replaceAll('127.0.0.1:8080', `127.0.0.1:${port}`);
+      const { stdout } = await run('bash', ['-c', cmd.replace('curl -s', 'curl -s -w "\\n%{http_code} %{content_type}"')]);
+      const lines = stdout.trimEnd().split('\n');
+      const [status, type] = lines.pop()!.split(' ');
+      const body = lines.join('\n');
+      const url = /curl -s (\S+)/.exec(e.cmd)![1]!.replace(/^http:\/\/[^/]+/, '');
+      checkResponse('POST', url, Number(status), type, body);
+      const answer = JSON.parse(body);
+      if (e.expectLine === 'batch') {
+        expect(answer.results[0].decision).toBe('allowed');
+        expect(answer.results[1].code).toBe('invalid_arn');
+        return;
+      }
+      const [decision, reason] = e.expectLine.split(' ');
+      expect({ decision: answer.decision, reason: answer.reason }).toEqual({ decision, reason });
+      expect(answer.causes.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('serves the docs UI and its assets without the internet', async () => {
+    const page = await fetch(`http://127.0.0.1:${port}/docs/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('swagger');
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.some((a) => /^https?:\/\//.test(a))).toBe(false);
+    for (const a of assets) {
+      const res = await fetch(new URL(a, `http://127.0.0.1:${port}/docs/`));
+      expect(res.status, a).toBe(200);
+    }
+    const init = await (await fetch(`http://127.0.0.1:${port}/docs/static/swagger-initializer.js`)).text();
+    expect(init).not.toMatch(/https?:\/\/(?!127\.0\.0\.1|localhost)/);
+  });
+
+  it('serves the contract as YAML and JSON', async () => {
+    const yaml = await fetch(`http://127.0.0.1:${port}/openapi.yaml`);
+    expect(yaml.status).toBe(200);
+    expect(await yaml.text()).toContain('openapi: 3.1');
+    const json = await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json();
+    expect(json.openapi).toMatch(/^3\.1/);
+  });
+});
