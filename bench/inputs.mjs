@@ -21,7 +21,7 @@ export function typicalRequest() {
     action: 's3:GetObject',
     resource: 'arn:aws:s3:::data-3-0/reports/2026/11/summary.csv',
     resourceAccount: '111122223333',
-    context: { 'aws:SourceIp': '10.1.2.3' },
+    context: { 'aws:SourceIp': '10.1.2.3', 'aws:RequestedRegion': 'us-east-1' },
     policies: {
       identity: Array.from({ length: 10 }, (_, p) => ({ name: `policy-${p}`, document: doc(identityStatements(p, 8)) })),
       resource: {

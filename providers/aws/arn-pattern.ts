@@ -14,9 +14,19 @@ export interface ArnPattern {
   /** Pattern is '*': matches every resource, '*' included. */
   all: boolean;
   /** The pattern's parts (at most six), with whether each ends in '*'. */
-  segments: { glob: Glob; endsWithStar: boolean }[];
+  segments: { glob: Glob; endsWithStar: boolean; literal?: string }[];
   /** For a non-ARN value: the whole pattern, matched as a plain glob. */
   whole: Glob;
+  /** Six parts, none of the first five ending in '*': each part matches exactly one part of the value. */
+  fixed: boolean;
+}
+
+/** A value split into its six ARN parts once, or null when it is not an ARN. */
+export type ArnParts = readonly string[] | null;
+
+export function arnParts(value: string): ArnParts {
+  const arn = splitArn(value);
+  return arn ? ['arn', arn.partition, arn.service, arn.region, arn.account, arn.resource] : null;
 }
 
 export function compileArnPattern(parts: readonly GlobPart[]): ArnPattern {
@@ -37,21 +47,35 @@ export function compileArnPattern(parts: readonly GlobPart[]): ArnPattern {
     }
     if (rest) segs[segs.length - 1]!.push(rest);
   }
-  const segments = segs.map((s) => ({ glob: compileGlobParts(s), endsWithStar: s.length > 0 && typeof s[s.length - 1] !== 'string' }));
-  return { source: whole.source, all: whole.matchesAll, segments, whole };
+  const segments = segs.map((s) => {
+    const seg: ArnPattern['segments'][number] = { glob: compileGlobParts(s), endsWithStar: s.length > 0 && typeof s[s.length - 1] !== 'string' };
+    if (s.every((x) => typeof x === 'string')) seg.literal = s.join('');
+    return seg;
+  });
+  const fixed = segments.length === 6 && segments.slice(0, 5).every((x) => !x.endsWithStar);
+  return { source: whole.source, all: whole.matchesAll, segments, whole, fixed };
 }
 
 /**
  * Matches part by part. reach[j]: the pattern parts so far cover the value's first j parts. A part that
  * ends in '*' may cover several value parts. At most 6 x 6 steps, each a linear glob match.
  */
-export function arnPatternMatches(p: ArnPattern, value: string): boolean {
+const FIXED_ORDER = [2, 5, 4, 3, 1, 0];
+
+export function arnPatternMatches(p: ArnPattern, value: string, parts: ArnParts = arnParts(value)): boolean {
   if (p.all) return true;
-  const arn = splitArn(value);
-  if (!arn) return globMatch(p.whole, value);
-  const parts = ['arn', arn.partition, arn.service, arn.region, arn.account, arn.resource];
+  if (!parts) return globMatch(p.whole, value);
+  const segs = p.segments;
+  if (p.fixed) {
+    // Service and resource parts first: they are where patterns usually differ.
+    for (const j of FIXED_ORDER) {
+      const seg = segs[j]!;
+      if (seg.literal !== undefined ? seg.literal !== parts[j] : !globMatch(seg.glob, parts[j]!)) return false;
+    }
+    return true;
+  }
   let reach = [true, false, false, false, false, false, false];
-  for (const seg of p.segments) {
+  for (const seg of segs) {
     const next = [false, false, false, false, false, false, false];
     for (let j = 0; j < 6; j++) {
       if (!reach[j] || !globMatch(seg.glob, parts[j]!)) continue;

@@ -110,7 +110,8 @@ function parseNumber(s: string): number | undefined {
 function parseDate(s: string): number | undefined {
   if (/^\d+$/.test(s)) return Number(s) * 1000;
   if (!/^\d{4}-\d{2}-\d{2}/.test(s)) return undefined;
-  const t = Date.parse(s);
+  // A time without an offset is read as UTC, never as the server's local time.
+  const t = Date.parse(/T[\d:.]+$/.test(s) ? `${s}Z` : s);
   return Number.isNaN(t) ? undefined : t;
 }
 

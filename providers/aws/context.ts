@@ -70,20 +70,33 @@ function noPrincipalTags(c: Caller): boolean {
 
 export type RequestContext = Record<string, string | number | boolean | null | (string | number | boolean)[]>;
 
+const MAX_DERIVED = 1024;
+const derivedCache = new Map<string, Map<string, KeyValue>>();
+
+/** The derived keys depend only on the facts: computed once per distinct caller and resource owner. */
+function derived(f: ContextFacts): Map<string, KeyValue> {
+  const key = `${f.caller.display}\u0000${f.caller.parentArn ?? ''}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
+  let m = derivedCache.get(key);
+  if (!m) {
+    if (derivedCache.size >= MAX_DERIVED) derivedCache.delete(derivedCache.keys().next().value!);
+    derivedCache.set(key, (m = derive(f)));
+  }
+  return m;
+}
+
 export function buildContext(f: ContextFacts, given: RequestContext | undefined, unknownIsAbsent: boolean): ContextView {
-  const m = derive(f);
+  const base = derived(f);
+  const overlay = new Map<string, KeyValue>();
   if (given) {
     for (const [k, v] of Object.entries(given)) {
-      const key = k.toLowerCase();
-      if (v === null) m.set(key, { kind: 'absent', source: 'request' });
-      else m.set(key, present(Array.isArray(v) ? v.map(String) : [String(v)], 'request'));
+      overlay.set(k.toLowerCase(), v === null ? { kind: 'absent', source: 'request' } : present(Array.isArray(v) ? v.map(String) : [String(v)], 'request'));
     }
   }
   const fallback: KeyValue = unknownIsAbsent ? ABSENT_DEFAULT : UNKNOWN;
   const tagless = noPrincipalTags(f.caller);
   const view: ContextView = {
     get(key) {
-      const v = m.get(key);
+      const v = overlay.get(key) ?? base.get(key);
       if (v) return v;
       if (tagless && key.startsWith('aws:principaltag/')) return ABSENT_DERIVED;
       return fallback;

@@ -55,6 +55,7 @@ export interface LevelRun {
 
 export interface Evaluation {
   req: AwsRequest;
+  env: RequestEnv;
   sameAccount: boolean;
   applies: Record<LayerName, boolean | string>;
   runs: Partial<Record<LayerName, Run>>;
@@ -159,7 +160,7 @@ function serviceRule(req: AwsRequest): Block | undefined {
 
 export function evaluate(req: AwsRequest, full: boolean): Evaluation {
   const c = req.caller;
-  const env: RequestEnv = { caller: c, service: req.service, actionName: req.actionName, resource: req.resource, ctx: req.ctx, hasBoundary: !!req.boundary && hasIdentityPolicies(c.kind) };
+  const env: RequestEnv = { caller: c, service: req.service, actionName: req.actionName, resource: req.resource, resourceParts: req.resourceParts, ctx: req.ctx, hasBoundary: !!req.boundary && hasIdentityPolicies(c.kind) };
   const sameAccount = c.account !== undefined && c.account === req.resourceAccount;
   const isSession = c.kind === 'role_session' || c.kind === 'federated_user';
   const applies: Evaluation['applies'] = {
@@ -204,7 +205,7 @@ export function evaluate(req: AwsRequest, full: boolean): Evaluation {
   factors.push(...grant.factors);
 
   const ev: Evaluation = {
-    req, sameAccount, applies, runs, levels, denies,
+    req, env, sameAccount, applies, runs, levels, denies,
     allow: and(...factors.map((f) => f.value)),
     openAllows: [],
     grants: grant.grants,

@@ -143,7 +143,7 @@ function nearMisses(ev: Evaluation): NearMiss[] {
   const misses: Hit[] = [];
   for (const layer of NEAR_MISS_LAYERS) misses.push(...(ev.runs[layer]?.misses ?? []));
   for (const lv of [ev.levels.scp, ev.levels.vpc_endpoint]) for (const l of lv ?? []) if (l.run.allowed === false) misses.push(...l.run.misses);
-  const env = { caller: ev.req.caller, service: ev.req.service, actionName: ev.req.actionName, resource: ev.req.resource, ctx: ev.req.ctx, hasBoundary: !!ev.req.boundary };
+  const env = ev.env;
   return misses.slice(0, MAX_NEAR_MISSES).map((h) => {
     const t = newTrace(h.use, h.st);
     matchStatement(h.st, env, h.use.kind, t);
@@ -174,13 +174,13 @@ export function explain(ev: Evaluation, full: boolean): Decision {
   const { req } = ev;
   const definite = ev.denies.filter((h) => h.out.applies === true);
   const openDenies = ev.denies.filter((h) => h.out.applies === 'unknown');
-  const base = { provider: 'aws' as const, layers: layerTraces(ev, full), warnings: req.warnings };
+  const layers = layerTraces(ev, full);
   const what = `${req.caller.display} → ${req.action} on ${req.resource}`;
 
   if (definite.length) {
     const first = firstByLayer(definite);
     return {
-      ...base,
+      provider: 'aws',
       decision: 'denied',
       reason: 'explicit_deny',
       error: { status: 403, code: errorCode(req.service), message: message(ev, first.layer, true) },
@@ -188,13 +188,15 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       causes: definite.map((h) => hitCause('explicit_deny', h, `Deny statement matches the action, resource${h.out.principal && h.use.kind !== 'identity' ? ', principal' : ''} and conditions`)),
       missingContext: [],
       nearMisses: [],
+      layers,
+      warnings: req.warnings,
     };
   }
   if (ev.allow === false) {
     const b = ev.block!;
     const guardrail = b.kind === 'blocked_by_guardrail';
     return {
-      ...base,
+      provider: 'aws',
       decision: 'denied',
       reason: guardrail ? 'guardrail' : 'no_grant',
       error: { status: 403, code: errorCode(req.service), message: message(ev, b.layer, false) },
@@ -202,6 +204,8 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       causes: [blockCause(b)],
       missingContext: [],
       nearMisses: nearMisses(ev),
+      layers,
+      warnings: req.warnings,
     };
   }
   if (ev.allow === true && openDenies.length === 0) {
@@ -209,7 +213,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
     if (ev.rootGrant) causes.unshift({ kind: 'grant', layer: 'identity', why: 'the account root user has full access to its own account' });
     const lead = causes[0]?.statement && ev.grants[0] ? label(ev.grants[0]) : 'the account root user';
     return {
-      ...base,
+      provider: 'aws',
       decision: 'allowed',
       reason: 'allowed',
       error: { status: 200, code: null, message: null },
@@ -217,6 +221,8 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       causes,
       missingContext: [],
       nearMisses: [],
+      layers,
+      warnings: req.warnings,
     };
   }
   // Conditional: the answer depends on keys the request did not give.
@@ -224,7 +230,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
   const pessimistic = openDenies.length ? message(ev, firstByLayer(openDenies).layer, true) : message(ev, firstByLayer(ev.openAllows.length ? ev.openAllows : [openDenies[0]!]).layer, false);
   const keys = uniqueKeys(open.flatMap((h) => h.out.unknownKeys));
   return {
-    ...base,
+    provider: 'aws',
     decision: 'conditional',
     reason: openDenies.length ? 'explicit_deny' : ev.openAllows.some((h) => h.layer === 'identity' || h.layer === 'resource') ? 'no_grant' : 'guardrail',
     error: { status: 403, code: errorCode(req.service), message: pessimistic },
@@ -235,5 +241,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
     ],
     missingContext: missingContext(open),
     nearMisses: nearMisses(ev),
+    layers,
+    warnings: req.warnings,
   };
 }

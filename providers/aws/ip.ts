@@ -34,7 +34,8 @@ function parseV6(s: string): bigint | undefined {
   const head = halves[0] ? halves[0].split(':') : [];
   const rest = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
   const missing = 8 - head.length - rest.length;
-  if ((halves.length === 1 && missing !== 0) || missing < 0) return undefined;
+  // '::' stands for one or more zero groups (RFC 4291 2.2).
+  if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return undefined;
   const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
   let n = 0n;
   for (const g of groups) {

@@ -4,7 +4,7 @@
  */
 import type { PolicyRef, StatementTrace, Tri } from '../../src/core/decision.js';
 import { matchStatement, type Outcome, type RequestEnv } from './match.js';
-import type { CompiledStatement } from './policy.js';
+import { statementsFor, type CompiledStatement } from './policy.js';
 import type { PolicyUse } from './request.js';
 
 export type LayerName = 'identity' | 'resource' | 'permissions_boundary' | 'session' | 'scp' | 'rcp' | 'vpc_endpoint' | 's3_block_public_access' | 'service_rule';
@@ -71,7 +71,8 @@ export function runLayer(layer: LayerName, uses: readonly PolicyUse[], env: Requ
   for (const use of uses) {
     const pr: PolicyRun = { use };
     if (full) pr.traces = [];
-    for (const st of use.compiled.statements) {
+    // A trace shows every statement; otherwise only those whose actions can name the service are looked at.
+    for (const st of full ? use.compiled.statements : statementsFor(use.compiled, env.service)) {
       const trace = full ? newTrace(use, st) : undefined;
       const out = matchStatement(st, env, use.kind, trace);
       if (trace) pr.traces!.push(trace);

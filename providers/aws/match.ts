@@ -5,7 +5,7 @@
  */
 import type { StatementTrace, Tri } from '../../src/core/decision.js';
 import { globMatch } from '../../src/core/glob.js';
-import { arnPatternMatches, compileArnPattern } from './arn-pattern.js';
+import { arnPatternMatches, compileArnPattern, type ArnParts } from './arn-pattern.js';
 import { evaluateCondition, traceCondition } from './conditions.js';
 import type { ContextView } from './context.js';
 import type { CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
@@ -18,6 +18,8 @@ export interface RequestEnv {
   service: string;
   actionName: string;
   resource: string;
+  /** The resource split into its ARN parts once per request. */
+  resourceParts: ArnParts;
   ctx: ContextView;
   hasBoundary: boolean;
 }
@@ -51,12 +53,12 @@ export function actionMatches(st: CompiledStatement, env: RequestEnv): boolean {
 }
 
 function entryMatches(e: ResourceEntry, env: RequestEnv, keys: string[]): Tri {
-  if (e.pattern) return arnPatternMatches(e.pattern, env.resource);
+  if (e.pattern) return arnPatternMatches(e.pattern, env.resource, env.resourceParts);
   const r = resolveGlobParts(e.template, env.ctx);
   keys.push(...r.keys);
   // A variable whose key is missing (and has no default) makes the entry match nothing.
   if (!r.ok) return r.unknown ? 'unknown' : false;
-  return arnPatternMatches(compileArnPattern(r.value), env.resource);
+  return arnPatternMatches(compileArnPattern(r.value), env.resource, env.resourceParts);
 }
 
 function resourceMatches(st: CompiledStatement, env: RequestEnv, keys: string[]): Tri {

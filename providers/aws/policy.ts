@@ -3,7 +3,7 @@
  * the kind of policy it is. Errors name the offending element by JSON pointer within the document.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
  */
-import type { Warning } from '../../src/core/decision.js';
+import type { PolicyRef, Warning } from '../../src/core/decision.js';
 import { compileGlob, globParts, type Glob } from '../../src/core/glob.js';
 import { parseJsonText, type Position } from '../../src/core/json-text.js';
 import { InputError, pointerToken } from '../../src/core/problem.js';
@@ -12,6 +12,15 @@ import { actionStatus } from './catalog.js';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions.js';
 import { isUniqueId, type PrincipalEntry } from './principal.js';
 import { parseTemplate, type Template } from './variables.js';
+
+/** A compiled policy as a request uses it: where it sits in the body, its name and what it is attached to. */
+export interface PolicyUse {
+  kind: PolicyKind;
+  ref: PolicyRef;
+  compiled: CompiledPolicy;
+  /** Pointer of the document in the request body. */
+  docPointer: string;
+}
 
 export type PolicyKind = 'identity' | 'resource' | 'permissions_boundary' | 'session' | 'scp' | 'rcp' | 'vpc_endpoint';
 
@@ -54,6 +63,15 @@ export interface CompiledPolicy {
   warnings: Warning[];
   /** Line/column of a pointer when the document came as text. */
   locate?: (pointer: string) => Position | undefined;
+  /** The statements whose actions can name a service (lower-case), in order: built on first use. */
+  byService: Map<string, CompiledStatement[]>;
+}
+
+/** Statements that can apply to an action of this service: the action index of a compiled policy. */
+export function statementsFor(p: CompiledPolicy, service: string): CompiledStatement[] {
+  let list = p.byService.get(service);
+  if (!list) p.byService.set(service, (list = p.statements.filter((s) => s.services === null || s.services.has(service))));
+  return list;
 }
 
 const POLICY_KEYS = new Set(['Version', 'Id', 'Statement']);
@@ -115,7 +133,7 @@ class Compiler {
       if (sids.has(s.sid)) this.warn('duplicate_sid', `${s.pointer}/Sid`, `Sid '${s.sid}' is used by more than one statement`);
       sids.add(s.sid);
     }
-    const out: CompiledPolicy = { version, statements, warnings: this.warnings };
+    const out: CompiledPolicy = { version, statements, warnings: this.warnings, byService: new Map() };
     if (this.locate) out.locate = this.locate;
     return out;
   }

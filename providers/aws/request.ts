@@ -5,19 +5,14 @@
 import type { PolicyRef, Warning } from '../../src/core/decision.js';
 import { InputError } from '../../src/core/problem.js';
 import { arnProblem, splitArn } from './arn.js';
+import { arnParts, type ArnParts } from './arn-pattern.js';
 import { actionName, actionStatus, isWildcardOnly } from './catalog.js';
 import { buildContext, type ContextView, type RequestContext } from './context.js';
 import { compiledPolicy } from './policy-cache.js';
-import type { CompiledPolicy, PolicyKind } from './policy.js';
-import { parseCaller, type Caller } from './principal.js';
+import type { CompiledPolicy, PolicyKind, PolicyUse } from './policy.js';
 
-export interface PolicyUse {
-  kind: PolicyKind;
-  ref: PolicyRef;
-  compiled: CompiledPolicy;
-  /** Pointer of the document in the request body. */
-  docPointer: string;
-}
+export type { PolicyUse } from './policy.js';
+import { parseCaller, type Caller } from './principal.js';
 
 export interface Level {
   target: string;
@@ -70,6 +65,7 @@ export interface AwsRequest {
   action: string;
   /** The resource the request is authorized against ('*' for wildcard-only actions). */
   resource: string;
+  resourceParts: ArnParts;
   resourceAccount?: string;
   ctx: ContextView;
   identity: PolicyUse[];
@@ -92,13 +88,27 @@ function resourcePolicyType(service: string, actionName: string): string {
   return 'resource_policy';
 }
 
+const MAX_CALLERS = 1024;
+const callers = new Map<string, Caller | string>();
+
+/** Callers are parsed once per principal (a batch asks about the same few principals many times). */
+function callerOf(principal: string, sessionIssuer: string | undefined): Caller | string {
+  const key = `${principal}\u0000${sessionIssuer ?? ''}`;
+  let c = callers.get(key);
+  if (c === undefined) {
+    if (callers.size >= MAX_CALLERS) callers.delete(callers.keys().next().value!);
+    callers.set(key, (c = parseCaller(principal, sessionIssuer)));
+  }
+  return c;
+}
+
 export function buildRequest(body: AwsSimulateBody): AwsRequest {
   const warnings: Warning[] = [];
   if (body.sessionIssuer !== undefined) {
     const problem = arnProblem(body.sessionIssuer);
     if (problem) throw new InputError('invalid_arn', '/sessionIssuer', problem);
   }
-  const caller = parseCaller(body.principal, body.sessionIssuer);
+  const caller = callerOf(body.principal, body.sessionIssuer);
   if (typeof caller === 'string') throw new InputError('invalid_arn', '/principal', caller);
   if (caller.roleWithoutSession) {
     warnings.push({ code: 'role_as_principal', pointer: '/principal', message: 'a role ARN was given as the principal: it is evaluated as a session of the role' });
@@ -134,7 +144,7 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
   const p = body.policies ?? {};
   const options = body.options ?? {};
   const type = resourcePolicyType(service, name);
-  const use = (kind: PolicyKind, input: PolicyInput, pointer: string, fallbackName: string, policyType: string, attachedTo?: string): PolicyUse => {
+  const policyUse = (kind: PolicyKind, input: PolicyInput, pointer: string, fallbackName: string, policyType: string, attachedTo?: string): PolicyUse => {
     const docPointer = `${pointer}/document`;
     let compiled: CompiledPolicy;
     try {
@@ -151,7 +161,7 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
   const levels = (kind: 'scp' | 'rcp', list: LevelInput[] | undefined, key: string) =>
     list?.map((lvl, i) => ({
       target: lvl.target,
-      policies: lvl.policies.map((pi, j) => use(kind, pi, `/policies/${key}/${i}/policies/${j}`, `${kind}-${i}-${j}`, kind, lvl.target)),
+      policies: lvl.policies.map((pi, j) => policyUse(kind, pi, `/policies/${key}/${i}/policies/${j}`, `${kind}-${i}-${j}`, kind, lvl.target)),
     }));
 
   const isSession = caller.kind === 'role_session' || caller.kind === 'federated_user';
@@ -164,20 +174,21 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
     actionName: name,
     action,
     resource,
+    resourceParts: arnParts(resource),
     ctx: buildContext(
       { caller, resourceAccount, region: regionOf(body.resource, service), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
       body.context,
       options.missingContext === 'absent',
     ),
-    identity: (p.identity ?? []).map((pi, i) => use('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
-    vpce: (p.vpcEndpoint ?? []).map((pi, i) => use('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
+    identity: (p.identity ?? []).map((pi, i) => policyUse('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
+    vpce: (p.vpcEndpoint ?? []).map((pi, i) => policyUse('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
     options,
     warnings,
   };
   if (resourceAccount) req.resourceAccount = resourceAccount;
-  if (p.resource) req.resourcePolicy = use('resource', p.resource, '/policies/resource', type, type, body.resource);
-  if (p.permissionsBoundary) req.boundary = use('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
-  if (p.session) req.session = use('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
+  if (p.resource) req.resourcePolicy = policyUse('resource', p.resource, '/policies/resource', type, type, body.resource);
+  if (p.permissionsBoundary) req.boundary = policyUse('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
+  if (p.session) req.session = policyUse('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
   const scps = levels('scp', p.scps, 'scps');
   const rcps = levels('rcp', p.rcps, 'rcps');
   if (scps) req.scps = scps;

@@ -13,13 +13,15 @@ export interface Template {
   raw: string;
   parts: TemplatePart[];
   hasVariables: boolean;
+  /** The text, resolved once, when there are no variables. */
+  fixed?: Resolved<string>;
 }
 
 /** A resolved value: a string, or a variable whose key is absent (no default) or unknown. */
 export type Resolved<T> = { ok: true; value: T; keys: string[] } | { ok: false; unknown: boolean; keys: string[] };
 
 export function parseTemplate(raw: string, variablesEnabled: boolean): Template {
-  if (!variablesEnabled || !raw.includes('${')) return { raw, parts: [{ text: raw }], hasVariables: false };
+  if (!variablesEnabled || !raw.includes('${')) return { raw, parts: [{ text: raw }], hasVariables: false, fixed: { ok: true, value: raw, keys: [] } };
   const parts: TemplatePart[] = [];
   let i = 0;
   let hasVariables = false;
@@ -42,7 +44,9 @@ export function parseTemplate(raw: string, variablesEnabled: boolean): Template 
     }
     i = close + 1;
   }
-  return { raw, parts, hasVariables };
+  const t: Template = { raw, parts, hasVariables };
+  if (!hasVariables) t.fixed = { ok: true, value: parts.map((p) => ('text' in p ? p.text : 'literal' in p ? p.literal : '')).join(''), keys: [] };
+  return t;
 }
 
 /** Resolves the template into glob parts (text keeps its wildcards; escapes and variable values are literal). */
@@ -66,7 +70,7 @@ export function resolveGlobParts(t: Template, ctx: ContextView): Resolved<GlobPa
 
 /** Resolves the template into plain text (wildcards are just characters). */
 export function resolveText(t: Template, ctx: ContextView): Resolved<string> {
-  if (!t.hasVariables) return { ok: true, value: t.parts.map((p) => ('text' in p ? p.text : 'literal' in p ? p.literal : '')).join(''), keys: [] };
+  if (t.fixed) return t.fixed;
   const r = resolveGlobParts(t, ctx);
   if (!r.ok) return r;
   return { ok: true, value: r.value.map((p) => (typeof p === 'string' ? p : p.wildcard)).join(''), keys: r.keys };

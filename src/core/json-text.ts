@@ -63,9 +63,10 @@ class Parser {
   }
 
   private value(pointer: string, depth: number): unknown {
-    if (depth > MAX_DEPTH) this.fail(pointer, `nesting deeper than ${MAX_DEPTH} levels`, 'too_deep');
     this.offsets.set(pointer, this.i);
     const c = this.s[this.i];
+    // The same bound as guardJson: no object or array at depth MAX_DEPTH or deeper.
+    if ((c === '{' || c === '[') && depth >= MAX_DEPTH) this.fail(pointer, `nesting deeper than ${MAX_DEPTH} levels`, 'too_deep');
     if (c === '{') return this.object(pointer, depth);
     if (c === '[') return this.array(pointer, depth);
     if (c === '"') return this.string(pointer);

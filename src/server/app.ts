@@ -95,7 +95,7 @@ export async function buildApp(opts: AppOptions = {}): Promise<FastifyInstance> 
   );
 
   await app.register(swagger, { mode: 'static', specification: { document: spec as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true }, validatorUrl: false });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true } });
 
   for (const { method, path, op } of operations()) {
     const handler = handlers[op.operationId as string];

@@ -67,7 +67,7 @@ describe('AWS scenarios', () => {
   for (const file of files) {
     const s = JSON.parse(readFileSync(file, 'utf8')) as Scenario;
     it(`${relative(root, file)}: ${s.name}`, () => {
-      expect(s.doc, 'each scenario names its documentation page').toMatch(/^https:\/\/docs\.aws\.amazon\.com\//);
+      expect(s.doc, 'each scenario names its documentation page').toMatch(/^https:\/\/(docs\.)?aws\.amazon\.com\//);
       expect(s.expect.causes, 'each scenario states its decisive causes').toBeInstanceOf(Array);
       const d = simulate(s.request);
       const got = { decision: d.decision, reason: d.reason, causes: d.causes.map(describeCause) };

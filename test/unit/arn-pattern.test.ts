@@ -65,32 +65,33 @@ describe('the resource part', () => {
   });
 });
 
-describe('short patterns', () => {
-  // The Resource page: a trailing '*' may expand across the following colons, so arn:aws:ec2:* ≡ arn:aws:ec2:*:*:*.
-  it("a short pattern ending with '*' is padded with '*' segments", () => {
-    const p = compileArnPattern(globParts('arn:aws:ec2:*'));
-    expect(p.segments).toHaveLength(6);
-    expect(arnPatternMatches(p, 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(true);
-    expect(arnPatternMatches(p, 'arn:aws:s3:::bucket')).toBe(false);
+describe('short patterns and trailing stars', () => {
+  // The Resource page: "If the * wildcard is the last character of a resource ARN segment, it can expand to match
+  // beyond colon boundaries", so arn:aws:ec2:* stands for arn:aws:ec2:*:*:*.
+  it("a short pattern ending with '*' covers the remaining segments", () => {
+    expect(arnMatch('arn:aws:ec2:*', 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(true);
+    expect(arnMatch('arn:aws:ec2:*', 'arn:aws:s3:::bucket')).toBe(false);
   });
 
-  it('a trailing star inside a segment pads as well', () => {
+  it('a trailing star inside a segment expands as well', () => {
     expect(arnMatch('arn:aws:ec2:us-*', 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(true);
     expect(arnMatch('arn:aws:ec2:us-*', 'arn:aws:ec2:eu-west-1:123456789012:instance/i-1')).toBe(false);
   });
 
-  it("a short pattern without a trailing '*' never matches", () => {
-    const p = compileArnPattern(globParts('arn:aws:ec2:us-east-1'));
-    expect(p.segments).toBeNull();
-    expect(arnPatternMatches(p, 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(false);
-    expect(arnPatternMatches(p, 'arn:aws:ec2:us-east-1')).toBe(false);
+  it("a segment ending in '*' may also cover the following segments in the middle of a pattern", () => {
+    expect(arnMatch('arn:aws:ec2:*:instance/*', 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(true);
+    expect(arnMatch('arn:aws:ec2:*:instance/*', 'arn:aws:ec2:us-east-1:123456789012:volume/vol-1')).toBe(false);
+  });
+
+  it("a short pattern without a trailing '*' never matches an ARN", () => {
+    expect(arnMatch('arn:aws:ec2:us-east-1', 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(false);
+    expect(arnMatch('arn:aws:ec2:*1:instance/*', 'arn:aws:ec2:us-east-1:123456789012:instance/i-1')).toBe(false);
   });
 });
 
 describe("the pattern '*'", () => {
   it('matches every ARN, non-ARN values and the resource "*" itself', () => {
     const p = compileArnPattern(globParts('*'));
-    expect(p.all).toBe(true);
     expect(arnPatternMatches(p, 'arn:aws:s3:::bucket')).toBe(true);
     expect(arnPatternMatches(p, '*')).toBe(true);
     expect(arnPatternMatches(p, 'not-an-arn')).toBe(true);

@@ -133,7 +133,8 @@ describe('parseJsonText: depth', () => {
   it('rejects nesting over the limit with too_deep', () => {
     const e = inputError(() => parseJsonText(nested(MAX_DEPTH + 1, '1')));
     expect(e.code).toBe('too_deep');
-    expect(e.pointer).toBe('/0'.repeat(MAX_DEPTH + 1));
+    // The pointer names the first container that is too deep, as guardJson does.
+    expect(e.pointer).toBe('/0'.repeat(MAX_DEPTH));
     expect(inputError(() => parseJsonText(nested(10_000))).code).toBe('too_deep');
   });
 
