@@ -57,3 +57,10 @@ export function batchRequests(n) {
     resource: actions[i % actions.length].startsWith('s3') ? `arn:aws:s3:::data-${i % 10}-${i % 8}/k${i}` : `arn:aws:dynamodb:us-east-1:111122223333:table/t${i}`,
   }));
 }
+
+/** What an engineer debugging one AccessDenied typically sends: one identity policy and the bucket policy. */
+export function smallRequest() {
+  const r = typicalRequest();
+  r.policies = { identity: [r.policies.identity[3]], resource: r.policies.resource };
+  return r;
+}

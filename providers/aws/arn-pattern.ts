@@ -10,7 +10,6 @@ import { compileGlobParts, globMatch, type Glob, type GlobPart } from '../../src
 import { splitArn } from './arn.js';
 
 export interface ArnPattern {
-  source: string;
   /** Pattern is '*': matches every resource, '*' included. */
   all: boolean;
   /** The pattern's parts (at most six), with whether each ends in '*'. */
@@ -52,8 +51,9 @@ export function compileArnPattern(parts: readonly GlobPart[]): ArnPattern {
     if (s.every((x) => typeof x === 'string')) seg.literal = s.join('');
     return seg;
   });
-  const fixed = segments.length === 6 && segments.slice(0, 5).every((x) => !x.endsWithStar);
-  return { source: whole.source, all: whole.matchesAll, segments, whole, fixed };
+  let fixed = segments.length === 6;
+  for (let j = 0; j < 5 && fixed; j++) if (segments[j]!.endsWithStar) fixed = false;
+  return { all: whole.matchesAll, segments, whole, fixed };
 }
 
 /**

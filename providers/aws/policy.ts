@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
  */
 import type { PolicyRef, Warning } from '../../src/core/decision.js';
-import { compileGlob, globParts, type Glob } from '../../src/core/glob.js';
+import { compileGlob, globParts, type Glob, type GlobPart } from '../../src/core/glob.js';
 import { parseJsonText, type Position } from '../../src/core/json-text.js';
 import { InputError, pointerToken } from '../../src/core/problem.js';
 import { compileArnPattern, type ArnPattern } from './arn-pattern.js';
@@ -254,8 +254,13 @@ class Compiler {
   }
 }
 
-function literalParts(t: Template) {
-  return t.parts.flatMap((p) => ('text' in p ? globParts(p.text) : 'literal' in p ? [p.literal] : []));
+function literalParts(t: Template): GlobPart[] {
+  const out: GlobPart[] = [];
+  for (const p of t.parts) {
+    if ('text' in p) out.push(...globParts(p.text));
+    else if ('literal' in p) out.push(p.literal);
+  }
+  return out;
 }
 
 export const KIND_NAMES: Record<PolicyKind, string> = {

@@ -12,14 +12,21 @@ interface Piece {
   anyAt: Uint8Array | null;
 }
 
-export interface Glob {
-  /** The pattern as written, for explanations. */
-  readonly source: string;
-  readonly pieces: readonly Piece[];
-  /** False when the pattern has no star: the single piece must cover the whole text. */
-  readonly hasStar: boolean;
-  /** Pattern is exactly `*` (or a run of stars). */
-  readonly matchesAll: boolean;
+export class Glob {
+  constructor(
+    readonly pieces: readonly Piece[],
+    /** False when the pattern has no star: the single piece must cover the whole text. */
+    readonly hasStar: boolean,
+    /** Pattern is exactly `*` (or a run of stars). */
+    readonly matchesAll: boolean,
+    private readonly parts: readonly GlobPart[],
+    private readonly given?: string,
+  ) {}
+
+  /** The pattern as written, for explanations (built on demand: compiling happens far more often). */
+  get source(): string {
+    return this.given ?? this.parts.map((p) => (typeof p === 'string' ? p : p.wildcard)).join('');
+  }
 }
 
 /** One element of a pattern: a literal text, or a wildcard. Used where escapes make `*` literal. */
@@ -31,15 +38,15 @@ const ANY = { wildcard: '?' } as const;
 /** Splits a plain pattern string into parts: every `*` and `?` is a wildcard. */
 export function globParts(pattern: string): GlobPart[] {
   const parts: GlobPart[] = [];
-  let lit = '';
-  for (const ch of pattern) {
-    if (ch === '*' || ch === '?') {
-      if (lit) parts.push(lit);
-      lit = '';
-      parts.push(ch === '*' ? STAR : ANY);
-    } else lit += ch;
+  let from = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charCodeAt(i);
+    if (c !== 0x2a && c !== 0x3f) continue;
+    if (i > from) parts.push(pattern.slice(from, i));
+    parts.push(c === 0x2a ? STAR : ANY);
+    from = i + 1;
   }
-  if (lit) parts.push(lit);
+  if (from < pattern.length) parts.push(pattern.slice(from));
   return parts;
 }
 
@@ -73,9 +80,9 @@ export function compileGlobParts(parts: readonly GlobPart[], source?: string): G
     }
   }
   flush();
-  const src = source ?? parts.map((p) => (typeof p === 'string' ? p : p.wildcard)).join('');
-  const matchesAll = hasStar && pieces.every((p) => p.text === '');
-  return { source: src, pieces, hasStar, matchesAll };
+  let matchesAll = hasStar;
+  for (const p of pieces) if (p.text !== '') matchesAll = false;
+  return new Glob(pieces, hasStar, matchesAll, parts, source);
 }
 
 function pieceAt(piece: Piece, s: string, at: number): boolean {
