@@ -8,7 +8,7 @@ import { globMatch } from '../../src/core/glob.js';
 import { arnPatternMatches, compileArnPattern, type ArnParts } from './arn-pattern.js';
 import { evaluateCondition, traceCondition } from './conditions.js';
 import type { ContextView } from './context.js';
-import type { CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
+import type { ActionEntry, CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
 import { notPrincipalMatches, principalMatches, type Caller, type PrincipalHow } from './principal.js';
 import { resolveGlobParts } from './variables.js';
 
@@ -40,16 +40,11 @@ function and(a: Tri, b: Tri): Tri {
   return a === 'unknown' || b === 'unknown' ? 'unknown' : true;
 }
 
-export function actionMatches(st: CompiledStatement, env: RequestEnv): boolean {
-  if (st.services !== null && !st.services.has(env.service)) return st.notAction;
-  let hit = false;
-  for (const a of st.actions) {
-    if (a.service === '*' || (a.service === env.service && globMatch(a.name, env.actionName))) {
-      hit = true;
-      break;
-    }
-  }
-  return st.notAction ? !hit : hit;
+/** The Action/NotAction entry that names the request's action, or undefined. */
+function actionEntry(st: CompiledStatement, env: RequestEnv): ActionEntry | undefined {
+  if (st.services !== null && !st.services.has(env.service)) return undefined;
+  for (const a of st.actions) if (a.service === '*' || (a.service === env.service && globMatch(a.name, env.actionName))) return a;
+  return undefined;
 }
 
 function entryMatches(e: ResourceEntry, env: RequestEnv, keys: string[]): Tri {
@@ -97,7 +92,8 @@ const NO_ACTION: Outcome = Object.freeze({ applies: false, action: false, resour
  * the first part that fails.
  */
 export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: PolicyKind, trace?: StatementTrace): Outcome {
-  const action = actionMatches(st, env);
+  const entry = actionEntry(st, env);
+  const action = st.notAction ? entry === undefined : entry !== undefined;
   if (!action && !trace) return NO_ACTION;
   const keys: string[] = [];
   const resource = resourceMatches(st, env, keys);
@@ -115,7 +111,7 @@ export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: Pol
   const applies = and(and(action, resource), and(p.m, conditions));
   if (trace) {
     trace.applies = applies;
-    trace.action = { matched: action, detail: describeAction(st, env, action) };
+    trace.action = { matched: action, detail: describeAction(st, entry, action) };
     trace.resource = { matched: resource, detail: describeResources(st, resource) };
     if (kind === 'resource' || kind === 'vpc_endpoint' || kind === 'rcp') {
       trace.principal = { matched: p.m, detail: p.m ? `principal matches (${p.how})` : st.principals ? 'the principal is not named' : 'no Principal element' };
@@ -125,16 +121,14 @@ export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: Pol
   return { applies, action, resource, principal: p.m, how: p.how, conditions, unknownKeys: keys };
 }
 
-function describeAction(st: CompiledStatement, env: RequestEnv, m: boolean): string {
-  const entry = st.actions.find((a) => a.service === '*' || (a.service === env.service && globMatch(a.name, env.actionName)));
-  const list = st.actions.map((a) => a.raw).join(', ');
-  if (st.notAction) return m ? `NotAction ${list} does not list the action` : `NotAction lists the action (${entry?.raw})`;
-  return m ? `matches ${entry?.raw}` : `${list} does not match the action`;
+function describeAction(st: CompiledStatement, entry: ActionEntry | undefined, m: boolean): string {
+  if (st.notAction) return m ? `NotAction ${st.actionList} does not list the action` : `NotAction lists the action (${entry?.raw})`;
+  return m ? `matches ${entry?.raw}` : `${st.actionList} does not match the action`;
 }
 
 function describeResources(st: CompiledStatement, m: Tri): string {
   if (!st.resources) return 'no Resource element: the policy\'s own resource';
-  const list = st.resources.map((r) => r.raw).join(', ');
+  const list = st.resourceList;
   if (m === 'unknown') return `${list}: depends on a policy variable the request did not give`;
   if (st.notResource) return m ? `NotResource ${list} does not list the resource` : `NotResource ${list} lists the resource`;
   return m ? `matches ${list}` : `${list} does not match the resource`;

@@ -45,6 +45,9 @@ export interface CompiledStatement {
   pointer: string;
   notAction: boolean;
   actions: ActionEntry[];
+  /** The entries as written, for explanations. */
+  actionList: string;
+  resourceList: string;
   /** Lower-case services the statement's actions can name; null for all (a '*' or NotAction). */
   services: ReadonlySet<string> | null;
   notResource: boolean;
@@ -173,6 +176,8 @@ class Compiler {
       pointer: ptr,
       notAction,
       actions,
+      actionList: actions.map((a) => a.raw).join(', '),
+      resourceList: '',
       services,
       notResource: st.NotResource !== undefined,
       notPrincipal: st.NotPrincipal !== undefined,
@@ -180,7 +185,10 @@ class Compiler {
     };
     if (sid !== undefined) out.sid = sid;
     const res = st.Resource ?? st.NotResource;
-    if (res !== undefined) out.resources = this.resources(res, `${ptr}/${st.Resource !== undefined ? 'Resource' : 'NotResource'}`, version === '2012-10-17');
+    if (res !== undefined) {
+      out.resources = this.resources(res, `${ptr}/${st.Resource !== undefined ? 'Resource' : 'NotResource'}`, version === '2012-10-17');
+      out.resourceList = out.resources.map((r) => r.raw).join(', ');
+    }
     if (principalKey) out.principals = this.principals(st[principalKey], `${ptr}/${principalKey}`);
     return out;
   }
