@@ -27,6 +27,14 @@ export interface ContextFacts {
   resourceAccount?: string;
   region?: string;
   viaVpcEndpoint: boolean;
+  /** What a snapshot knows besides: tags, organization ids, unique ids (lower-case keys). */
+  extra?: ReadonlyMap<string, KeyValue>;
+  /** Key prefixes whose every key is known, so a missing one is absent (e.g. all of a principal's tags). */
+  completePrefixes?: readonly string[];
+}
+
+export function known(values: string[]): KeyValue {
+  return { kind: 'present', values, source: 'derived' };
 }
 
 function present(values: string[], source: KeySource = 'derived'): KeyValue {
@@ -75,7 +83,10 @@ const derivedCache = new Map<string, Map<string, KeyValue>>();
 
 /** The derived keys depend only on the facts: computed once per distinct caller and resource owner. */
 function derived(f: ContextFacts): Map<string, KeyValue> {
-  const key = `${f.caller.display}\u0000${f.caller.parentArn ?? ''}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
+  // What derive() reads: a role session's name plays no part, so all sessions of a role share an entry.
+  const c = f.caller;
+  const who = c.kind === 'role_session' ? `${c.parentArn}\u0000${c.serviceLinked}` : (c.arn ?? c.display);
+  const key = `${c.kind}\u0000${who}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
   let m = derivedCache.get(key);
   if (!m) {
     if (derivedCache.size >= MAX_DERIVED) derivedCache.delete(derivedCache.keys().next().value!);
@@ -86,6 +97,8 @@ function derived(f: ContextFacts): Map<string, KeyValue> {
 
 export function buildContext(f: ContextFacts, given: RequestContext | undefined, unknownIsAbsent: boolean): ContextView {
   const base = derived(f);
+  const extra = f.extra;
+  const complete = f.completePrefixes ?? [];
   const overlay = new Map<string, KeyValue>();
   if (given) {
     for (const [k, v] of Object.entries(given)) {
@@ -96,9 +109,10 @@ export function buildContext(f: ContextFacts, given: RequestContext | undefined,
   const tagless = noPrincipalTags(f.caller);
   const view: ContextView = {
     get(key) {
-      const v = overlay.get(key) ?? base.get(key);
+      const v = overlay.get(key) ?? extra?.get(key) ?? base.get(key);
       if (v) return v;
       if (tagless && key.startsWith('aws:principaltag/')) return ABSENT_DERIVED;
+      for (const prefix of complete) if (key.startsWith(prefix)) return ABSENT_DERIVED;
       return fallback;
     },
     single(key) {

@@ -125,7 +125,7 @@ function levelsFactor(layer: 'scp' | 'rcp' | 'vpc_endpoint', levels: LevelRun[])
   let value: Tri = true;
   for (const { target, run } of levels) {
     if (run.allowed === false) {
-      const use = layer === 'vpc_endpoint' ? run.policies[0]?.use : undefined;
+      const use = layer === 'vpc_endpoint' ? run.uses[0] : undefined;
       const why = layer === 'vpc_endpoint' ? 'no statement of the endpoint policy allows the request' : `no statement attached to ${target} allows the request`;
       const block: Block = { layer, kind: 'blocked_by_guardrail', why };
       if (use) block.use = use;

@@ -40,9 +40,17 @@ function policyRef(use: PolicyUse): PolicyRef {
   return use.ref;
 }
 
+const KIND_LABEL: Partial<Record<LayerName, string>> = { scp: 'SCP', rcp: 'RCP', permissions_boundary: 'permissions boundary', session: 'session policy', vpc_endpoint: 'endpoint policy' };
+
+/** "SCP DenyOutsideEU attached to ou-ab12 (Workloads), statement 2 (Sid DenyAll), fixtures/aws/org.json line 41" */
 function label(h: Hit): string {
-  const st = h.st.sid ? `statement "${h.st.sid}"` : `statement ${h.st.index}`;
-  return `${st} of ${h.use.ref.name}${h.level !== undefined && h.layer !== 'vpc_endpoint' ? ` (attached to ${h.level})` : ''}`;
+  const ref = h.use.ref;
+  const kind = KIND_LABEL[h.layer];
+  const attached = ref.attachedTo && (h.layer === 'scp' || h.layer === 'rcp' || h.use.file) ? ` attached to ${ref.attachedTo}` : '';
+  const st = `statement ${h.st.index}${h.st.sid ? ` (Sid ${h.st.sid})` : ''}`;
+  const src = sourceOf(h.use, h.st);
+  const where = src.line === undefined ? '' : src.file === 'request' ? `, line ${src.line} of its text` : `, ${src.file} line ${src.line}`;
+  return `${kind ? `${kind} ` : ''}${ref.name}${attached}, ${st}${where}`;
 }
 
 function hitCause(kind: Cause['kind'], h: Hit, why: string): Cause {
@@ -91,7 +99,7 @@ function verdictOf(run: Run | undefined, denied: boolean): LayerVerdict {
 }
 
 function policyTraces(run: Run, full: boolean): PolicyTrace[] {
-  return run.policies.map((p) => (full && p.traces ? { policy: policyRef(p.use), statements: p.traces } : { policy: policyRef(p.use) }));
+  return run.uses.map((use, i) => (full && run.traces ? { policy: policyRef(use), statements: run.traces[i]! } : { policy: policyRef(use) }));
 }
 
 function layerTraces(ev: Evaluation, full: boolean): LayerTrace[] {

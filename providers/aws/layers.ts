@@ -17,17 +17,14 @@ export interface Hit {
   level?: string;
 }
 
-export interface PolicyRun {
-  use: PolicyUse;
-  traces?: StatementTrace[];
-}
-
 export interface Run {
   allows: Hit[];
   denies: Hit[];
   /** Allow statements whose action matched but that did not apply: the near misses. */
   misses: Hit[];
-  policies: PolicyRun[];
+  uses: readonly PolicyUse[];
+  /** With explain full: each policy's statement traces, in the order of uses. */
+  traces?: StatementTrace[][];
   /** Does some Allow apply? */
   allowed: Tri;
 }
@@ -43,8 +40,8 @@ export function anyApplies(hits: readonly Hit[]): Tri {
 }
 
 export function sourceOf(use: PolicyUse, st: CompiledStatement) {
-  const pos = use.compiled.locate?.(st.pointer);
-  const src: NonNullable<PolicyRef['source']> = { file: 'request', pointer: use.docPointer + st.pointer };
+  const pos = use.locate ? use.locate(st.pointer) : use.compiled.locate?.(st.pointer);
+  const src: NonNullable<PolicyRef['source']> = { file: use.file ?? 'request', pointer: use.docPointer + st.pointer };
   if (pos) {
     src.line = pos.line;
     src.column = pos.column;
@@ -67,15 +64,16 @@ export function newTrace(use: PolicyUse, st: CompiledStatement): StatementTrace 
 }
 
 export function runLayer(layer: LayerName, uses: readonly PolicyUse[], env: RequestEnv, full: boolean, level?: string): Run {
-  const run: Run = { allows: [], denies: [], misses: [], policies: [], allowed: false };
+  const run: Run = { allows: [], denies: [], misses: [], uses, allowed: false };
+  if (full) run.traces = [];
   for (const use of uses) {
-    const pr: PolicyRun = { use };
-    if (full) pr.traces = [];
+    const traces: StatementTrace[] = [];
+    run.traces?.push(traces);
     // A trace shows every statement; otherwise only those whose actions can name the service are looked at.
     for (const st of full ? use.compiled.statements : statementsFor(use.compiled, env.service)) {
       const trace = full ? newTrace(use, st) : undefined;
       const out = matchStatement(st, env, use.kind, trace);
-      if (trace) pr.traces!.push(trace);
+      if (trace) traces.push(trace);
       if (!out.action) continue;
       const hit: Hit = { layer, use, st, out };
       if (level !== undefined) hit.level = level;
@@ -83,7 +81,6 @@ export function runLayer(layer: LayerName, uses: readonly PolicyUse[], env: Requ
         if (st.effect === 'Allow') run.misses.push(hit);
       } else (st.effect === 'Allow' ? run.allows : run.denies).push(hit);
     }
-    run.policies.push(pr);
   }
   run.allowed = anyApplies(run.allows);
   return run;

@@ -71,10 +71,14 @@ function resourceMatches(st: CompiledStatement, env: RequestEnv, keys: string[])
   return any === 'unknown' ? 'unknown' : !any;
 }
 
+type PrincipalPart = { readonly m: boolean; readonly how: PrincipalHow | null };
+const NOT_NAMED: PrincipalPart = { m: false, how: null };
+const NO_PRINCIPAL_ELEMENT: PrincipalPart = { m: true, how: null };
+
 /** Principal part: only resource-side policies (resource, VPC endpoint, RCP) have one. */
-function principalPart(st: CompiledStatement, env: RequestEnv, kind: PolicyKind): { m: boolean; how: PrincipalHow | null } {
-  if (kind !== 'resource' && kind !== 'vpc_endpoint' && kind !== 'rcp') return { m: true, how: null };
-  if (!st.principals) return { m: false, how: null };
+function principalPart(st: CompiledStatement, env: RequestEnv, kind: PolicyKind): PrincipalPart {
+  if (kind !== 'resource' && kind !== 'vpc_endpoint' && kind !== 'rcp') return NO_PRINCIPAL_ELEMENT;
+  if (!st.principals) return NOT_NAMED;
   if (!st.notPrincipal) {
     const how = principalMatches(st.principals, env.caller);
     return { m: how !== null, how };
@@ -85,7 +89,9 @@ function principalPart(st: CompiledStatement, env: RequestEnv, kind: PolicyKind)
   return { m, how: m ? 'wildcard' : null };
 }
 
-const NO_ACTION: Outcome = Object.freeze({ applies: false, action: false, resource: false, principal: false, how: null, conditions: false, unknownKeys: [] }) as Outcome;
+const NONE: string[] = [];
+const NO_ACTION: Outcome = Object.freeze({ applies: false, action: false, resource: false, principal: false, how: null, conditions: false, unknownKeys: NONE }) as Outcome;
+const NO_RESOURCE: Outcome = Object.freeze({ applies: false, action: true, resource: false, principal: false, how: null, conditions: false, unknownKeys: NONE }) as Outcome;
 
 /**
  * Evaluates a statement. With a trace, every part is evaluated and recorded; without, evaluation stops at
@@ -97,7 +103,8 @@ export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: Pol
   if (!action && !trace) return NO_ACTION;
   const keys: string[] = [];
   const resource = resourceMatches(st, env, keys);
-  const p = resource === false && !trace ? { m: false, how: null } : principalPart(st, env, kind);
+  if (resource === false && action && !trace) return NO_RESOURCE;
+  const p = resource === false && !trace ? NOT_NAMED : principalPart(st, env, kind);
   let conditions: Tri = true;
   if (trace || (action && resource !== false && p.m)) {
     for (const c of st.conditions) {

@@ -13,13 +13,17 @@ import { compileCondition, parseOperator, type CompiledCondition } from './condi
 import { isUniqueId, type PrincipalEntry } from './principal.js';
 import { parseTemplate, type Template } from './variables.js';
 
-/** A compiled policy as a request uses it: where it sits in the body, its name and what it is attached to. */
+/** A compiled policy as a request uses it: where its document sits, its name and what it is attached to. */
 export interface PolicyUse {
   kind: PolicyKind;
   ref: PolicyRef;
   compiled: CompiledPolicy;
-  /** Pointer of the document in the request body. */
+  /** Pointer of the document in `file` (the request body, or an uploaded file). */
   docPointer: string;
+  /** The uploaded file the document is in; the request when absent. */
+  file?: string;
+  /** Line and column of a pointer inside the document, when they are known. */
+  locate?: (pointer: string) => Position | undefined;
 }
 
 export type PolicyKind = 'identity' | 'resource' | 'permissions_boundary' | 'session' | 'scp' | 'rcp' | 'vpc_endpoint';

@@ -34,8 +34,12 @@ function lastSegment(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+const notAPrincipal = (principal: string) =>
+  `'${principal}' is not a principal: give an IAM user, role, role-session, federated-user or root ARN, an account id, a service principal (svc.amazonaws.com) or 'anonymous'`;
+
 /** Parses the request's principal. Returns an error message for forms it does not know. */
 export function parseCaller(principal: string, sessionIssuer?: string): Caller | string {
+  if (principal.startsWith('arn:')) return parseCallerArn(principal, sessionIssuer);
   if (principal === 'anonymous' || principal === '*') {
     return { kind: 'anonymous', display: 'anonymous', partition: 'aws', name: 'anonymous', serviceLinked: false };
   }
@@ -45,10 +49,14 @@ export function parseCaller(principal: string, sessionIssuer?: string): Caller |
   if (/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/.test(principal)) {
     return { kind: 'service', display: principal, partition: 'aws', arn: principal, name: principal, serviceLinked: false };
   }
-  if (isAccountId(principal)) principal = `arn:aws:iam::${principal}:root`;
+  if (isAccountId(principal)) return parseCallerArn(`arn:aws:iam::${principal}:root`, sessionIssuer);
+  return notAPrincipal(principal);
+}
+
+function parseCallerArn(principal: string, sessionIssuer?: string): Caller | string {
   const arn = splitArn(principal);
   if (!arn || !isAccountId(arn.account) || !['iam', 'sts'].includes(arn.service)) {
-    return `'${principal}' is not a principal: give an IAM user, role, role-session, federated-user or root ARN, an account id, a service principal (svc.amazonaws.com) or 'anonymous'`;
+    return notAPrincipal(principal);
   }
   const base = { partition: arn.partition, account: arn.account, serviceLinked: false };
   const [type, ...rest] = arn.resource.split('/');

@@ -28,7 +28,7 @@ export interface SimulateOptions {
   explain?: 'summary' | 'full';
 }
 
-interface PolicyInput {
+export interface PolicyInput {
   name?: string;
   document: unknown;
 }
@@ -81,7 +81,7 @@ export interface AwsRequest {
 
 const ACTION_RE = /^([A-Za-z0-9-]+):([A-Za-z0-9_-]+)$/;
 
-function resourcePolicyType(service: string, actionName: string): string {
+export function resourcePolicyType(service: string, actionName: string): string {
   if (service === 'sts' && actionName.startsWith('assumerole')) return 'role_trust_policy';
   if (service === 'kms') return 'key_policy';
   if (service === 's3') return 'bucket_policy';
@@ -92,7 +92,7 @@ const MAX_CALLERS = 1024;
 const callers = new Map<string, Caller | string>();
 
 /** Callers are parsed once per principal (a batch asks about the same few principals many times). */
-function callerOf(principal: string, sessionIssuer: string | undefined): Caller | string {
+export function callerOf(principal: string, sessionIssuer: string | undefined): Caller | string {
   const key = `${principal}\u0000${sessionIssuer ?? ''}`;
   let c = callers.get(key);
   if (c === undefined) {
@@ -100,6 +100,62 @@ function callerOf(principal: string, sessionIssuer: string | undefined): Caller 
     callers.set(key, (c = parseCaller(principal, sessionIssuer)));
   }
   return c;
+}
+
+export interface ActionAndResource {
+  service: string;
+  actionName: string;
+  action: string;
+  /** The resource authorized against: '*' for wildcard-only actions. */
+  resource: string;
+  /** The resource as the request named it. */
+  named: string;
+  /** The account in the resource ARN, if it carries one. */
+  arnAccount?: string;
+}
+
+/** Reads the action and the resource of a request body (the same in custom and snapshot simulation). */
+export function actionAndResource(body: { action: string; resource: string }, warnings: Warning[]): ActionAndResource {
+  const m = ACTION_RE.exec(body.action);
+  if (!m) throw new InputError('invalid_request', '/action', `'${body.action}' is not an action: use service:ActionName without wildcards`);
+  const service = m[1]!.toLowerCase();
+  const name = m[2]!.toLowerCase();
+  const status = actionStatus(service, name);
+  if (status !== 'known') {
+    warnings.push({ code: status, pointer: '/action', message: status === 'unknown_service' ? `'${service}' is not a known AWS service prefix` : `'${body.action}' is not a known action of ${service}` });
+  }
+  const action = `${service}:${actionName(service, name) ?? m[2]}`;
+  const out: ActionAndResource = { service, actionName: name, action, resource: body.resource, named: body.resource };
+  if (body.resource !== '*') {
+    const problem = arnProblem(body.resource);
+    if (problem) throw new InputError('invalid_arn', '/resource', problem);
+    const account = splitArn(body.resource)!.account;
+    if (account && account !== 'aws') out.arnAccount = account;
+    if (isWildcardOnly(service, name)) {
+      warnings.push({ code: 'wildcard_only_action', pointer: '/resource', message: `${action} does not take a resource: AWS authorizes it against "*"` });
+      out.resource = '*';
+    }
+  }
+  return out;
+}
+
+/** A policy given in the request body (custom simulation, a session policy, an overlay document). */
+export function inlinePolicyUse(kind: PolicyKind, input: PolicyInput, pointer: string, name: string, policyType: string, warnings: Warning[], attachedTo?: string): PolicyUse {
+  const docPointer = `${pointer}/document`;
+  let compiled: CompiledPolicy;
+  try {
+    compiled = compiledPolicy(kind, input.document);
+  } catch (e) {
+    throw e instanceof InputError ? e.under(docPointer) : e;
+  }
+  for (const w of compiled.warnings) warnings.push({ ...w, pointer: docPointer + (w.pointer ?? '') });
+  const ref: PolicyRef = { id: pointer, name: input.name ?? name, type: policyType, source: { file: 'request', pointer: docPointer } };
+  if (attachedTo) ref.attachedTo = attachedTo;
+  return { kind, ref, compiled, docPointer };
+}
+
+export function sessionAllowed(caller: Caller): boolean {
+  return caller.kind === 'role_session' || caller.kind === 'federated_user';
 }
 
 export function buildRequest(body: AwsSimulateBody): AwsRequest {
@@ -113,82 +169,48 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
   if (caller.roleWithoutSession) {
     warnings.push({ code: 'role_as_principal', pointer: '/principal', message: 'a role ARN was given as the principal: it is evaluated as a session of the role' });
   }
-
-  const m = ACTION_RE.exec(body.action);
-  if (!m) throw new InputError('invalid_request', '/action', `'${body.action}' is not an action: use service:ActionName without wildcards`);
-  const service = m[1]!.toLowerCase();
-  const name = m[2]!.toLowerCase();
-  const status = actionStatus(service, name);
-  if (status !== 'known') {
-    warnings.push({ code: status, pointer: '/action', message: status === 'unknown_service' ? `'${service}' is not a known AWS service prefix` : `'${body.action}' is not a known action of ${service}` });
-  }
-  const action = `${service}:${actionName(service, name) ?? m[2]}`;
-
-  let resource = body.resource;
-  let arnAccount: string | undefined;
-  if (resource !== '*') {
-    const problem = arnProblem(resource);
-    if (problem) throw new InputError('invalid_arn', '/resource', problem);
-    arnAccount = splitArn(resource)!.account || undefined;
-    if (arnAccount === 'aws') arnAccount = undefined;
-  }
-  if (resource !== '*' && !arnAccount && body.resourceAccount === undefined) {
+  const ar = actionAndResource(body, warnings);
+  if (ar.named !== '*' && !ar.arnAccount && body.resourceAccount === undefined) {
     throw new InputError('invalid_request', '/resourceAccount', `the resource ARN carries no account: give resourceAccount, the 12-digit account that owns it`);
   }
-  const resourceAccount = body.resourceAccount ?? arnAccount ?? (resource === '*' ? caller.account : undefined);
-  if (resource !== '*' && isWildcardOnly(service, name)) {
-    warnings.push({ code: 'wildcard_only_action', pointer: '/resource', message: `${action} does not take a resource: AWS authorizes it against "*"` });
-    resource = '*';
-  }
+  const resourceAccount = body.resourceAccount ?? ar.arnAccount ?? (ar.named === '*' ? caller.account : undefined);
 
   const p = body.policies ?? {};
   const options = body.options ?? {};
-  const type = resourcePolicyType(service, name);
-  const policyUse = (kind: PolicyKind, input: PolicyInput, pointer: string, fallbackName: string, policyType: string, attachedTo?: string): PolicyUse => {
-    const docPointer = `${pointer}/document`;
-    let compiled: CompiledPolicy;
-    try {
-      compiled = compiledPolicy(kind, input.document);
-    } catch (e) {
-      throw e instanceof InputError ? e.under(docPointer) : e;
-    }
-    for (const w of compiled.warnings) warnings.push({ ...w, pointer: docPointer + (w.pointer ?? '') });
-    const ref: PolicyRef = { id: pointer, name: input.name ?? fallbackName, type: policyType, source: { file: 'request', pointer: docPointer } };
-    if (attachedTo) ref.attachedTo = attachedTo;
-    return { kind, ref, compiled, docPointer };
-  };
+  const type = resourcePolicyType(ar.service, ar.actionName);
+  const use = (kind: PolicyKind, input: PolicyInput, pointer: string, name: string, policyType: string, attachedTo?: string) =>
+    inlinePolicyUse(kind, input, pointer, name, policyType, warnings, attachedTo);
   const principalName = caller.kind === 'role_session' ? caller.parentArn : caller.kind === 'federated_user' ? caller.parentArn ?? caller.arn : caller.arn;
   const levels = (kind: 'scp' | 'rcp', list: LevelInput[] | undefined, key: string) =>
     list?.map((lvl, i) => ({
       target: lvl.target,
-      policies: lvl.policies.map((pi, j) => policyUse(kind, pi, `/policies/${key}/${i}/policies/${j}`, `${kind}-${i}-${j}`, kind, lvl.target)),
+      policies: lvl.policies.map((pi, j) => use(kind, pi, `/policies/${key}/${i}/policies/${j}`, `${kind}-${i}-${j}`, kind, lvl.target)),
     }));
 
-  const isSession = caller.kind === 'role_session' || caller.kind === 'federated_user';
-  if (p.session && !isSession) {
+  if (p.session && !sessionAllowed(caller)) {
     throw new InputError('invalid_request', '/policies/session', 'session policies apply only to role sessions and federated users');
   }
   const req: AwsRequest = {
     caller,
-    service,
-    actionName: name,
-    action,
-    resource,
-    resourceParts: arnParts(resource),
+    service: ar.service,
+    actionName: ar.actionName,
+    action: ar.action,
+    resource: ar.resource,
+    resourceParts: arnParts(ar.resource),
     ctx: buildContext(
-      { caller, resourceAccount, region: regionOf(body.resource, service), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
+      { caller, resourceAccount, region: regionOf(ar.named, ar.service), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
       body.context,
       options.missingContext === 'absent',
     ),
-    identity: (p.identity ?? []).map((pi, i) => policyUse('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
-    vpce: (p.vpcEndpoint ?? []).map((pi, i) => policyUse('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
+    identity: (p.identity ?? []).map((pi, i) => use('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
+    vpce: (p.vpcEndpoint ?? []).map((pi, i) => use('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
     options,
     warnings,
   };
   if (resourceAccount) req.resourceAccount = resourceAccount;
-  if (p.resource) req.resourcePolicy = policyUse('resource', p.resource, '/policies/resource', type, type, body.resource);
-  if (p.permissionsBoundary) req.boundary = policyUse('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
-  if (p.session) req.session = policyUse('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
+  if (p.resource) req.resourcePolicy = use('resource', p.resource, '/policies/resource', type, type, ar.named);
+  if (p.permissionsBoundary) req.boundary = use('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
+  if (p.session) req.session = use('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
   const scps = levels('scp', p.scps, 'scps');
   const rcps = levels('rcp', p.rcps, 'rcps');
   if (scps) req.scps = scps;
@@ -197,7 +219,7 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
 }
 
 /** aws:RequestedRegion: the ARN's region, or us-east-1 for IAM and other global endpoints. */
-function regionOf(resource: string, service: string): string | undefined {
+export function regionOf(resource: string, service: string): string | undefined {
   if (service === 'iam' || service === 'organizations') return 'us-east-1';
   const arn = resource === '*' ? undefined : splitArn(resource);
   return arn?.region || undefined;

@@ -1,36 +1,98 @@
 /**
  * One simulation from a request body, and a batch of them: the code the HTTP API and the library share.
+ * A body that carries its policies is answered on its own (custom simulation); one without `policies`
+ * (a session policy aside) is answered against a snapshot.
  */
 import type { Decision } from '../core/decision.js';
 import { InputError, toProblem, type Problem } from '../core/problem.js';
+import type { ProviderModule } from '../core/provider.js';
+import type { Snapshot } from '../core/snapshot.js';
 import { providers } from '../providers.js';
 import { validateBody } from './spec.js';
 
 export const MAX_BATCH = 10_000;
 
+interface Body {
+  provider: keyof typeof providers;
+  snapshot?: string;
+  policies?: Record<string, unknown>;
+}
+
+/** Finds a snapshot by id or ref name; throws a 404 InputError when there is none. */
+export type SnapshotResolver = (ref: string) => Promise<Snapshot>;
+
+/** Custom simulation: the body brings policies other than (only) a session policy. */
+export function isCustom(body: unknown): boolean {
+  const p = (body as Body).policies;
+  return p !== undefined && Object.keys(p).some((k) => k !== 'session');
+}
+
+function providerOf(body: Body): ProviderModule {
+  const provider = providers[body.provider];
+  if (!provider) throw new InputError('invalid_request', '/provider', `provider '${body.provider}' is not available in this build`);
+  return provider;
+}
+
+function inSnapshot(body: Body, snap: Snapshot): Decision {
+  const provider = snap.providers.get(body.provider);
+  if (!provider) throw new InputError('invalid_request', '/provider', `snapshot ${snap.meta.id} holds no ${body.provider} inputs`);
+  return provider.simulateIn(snap, body);
+}
+
 /**
  * Validates the body against the contract and answers it. Throws InputError for bad input. The body must
  * already have passed guardJson (the HTTP parser and the library entry points do that).
  */
-export function simulateOne(body: unknown): Decision {
+export function simulateOne(body: unknown, snapshot?: Snapshot): Decision {
   validateBody('simulate', body);
-  const name = (body as { provider: keyof typeof providers }).provider;
-  const provider = providers[name];
-  if (!provider) throw new InputError('invalid_request', '/provider', `provider '${name}' is not available in this build`);
-  return provider.simulate(body);
+  const b = body as Body;
+  if (isCustom(b)) return providerOf(b).simulate(b);
+  if (!snapshot) throw new InputError('invalid_request', '/policies', 'the body carries no policies, so it needs a snapshot to be answered against');
+  return inSnapshot(b, snapshot);
+}
+
+/** As simulateOne, finding the snapshot the body names (default: the `active` ref). */
+export async function simulateResolved(body: unknown, resolve: SnapshotResolver): Promise<Decision> {
+  validateBody('simulate', body);
+  const b = body as Body;
+  if (isCustom(b)) return providerOf(b).simulate(b);
+  return inSnapshot(b, await resolve(b.snapshot ?? 'active'));
 }
 
 export type BatchItem = Decision | (Problem & { index: number });
 
+function problemItem(e: unknown, index: number): BatchItem {
+  if (e instanceof InputError) return { ...toProblem(e), index };
+  throw e;
+}
+
 /** Answers every body; a bad one gets its own problem entry (pointers are relative to the item). */
-export function simulateMany(bodies: readonly unknown[], guard?: (body: unknown) => void): BatchItem[] {
+export function simulateMany(bodies: readonly unknown[], guard?: (body: unknown) => void, snapshot?: Snapshot): BatchItem[] {
   return bodies.map((body, index) => {
     try {
       guard?.(body);
-      return simulateOne(body);
+      return simulateOne(body, snapshot);
     } catch (e) {
-      if (e instanceof InputError) return { ...toProblem(e), index };
-      throw e;
+      return problemItem(e, index);
     }
   });
+}
+
+/** As simulateMany, each body against the snapshot it names; each snapshot is looked up once. */
+export async function simulateManyResolved(bodies: readonly unknown[], resolve: SnapshotResolver): Promise<BatchItem[]> {
+  const found = new Map<string, Promise<Snapshot>>();
+  const lookup: SnapshotResolver = (ref) => {
+    let p = found.get(ref);
+    if (!p) found.set(ref, (p = resolve(ref)));
+    return p;
+  };
+  const out: BatchItem[] = [];
+  for (const [index, body] of bodies.entries()) {
+    try {
+      out.push(await simulateResolved(body, lookup));
+    } catch (e) {
+      out.push(problemItem(e, index));
+    }
+  }
+  return out;
 }

@@ -101,3 +101,48 @@ export function validateBody(operationId: string, body: unknown): void {
   const e = v.errors![0]!;
   throw new InputError('invalid_request', errorPointer(e), errorDetail(e));
 }
+
+interface ParamCheck {
+  name: string;
+  in: 'query' | 'path';
+  required: boolean;
+  type: string;
+  validate: ValidateFunction;
+}
+const paramChecks = new Map<string, ParamCheck[]>();
+
+function checksFor(operationId: string): ParamCheck[] {
+  let checks = paramChecks.get(operationId);
+  if (checks) return checks;
+  const found = operations().find((o) => o.op.operationId === operationId);
+  checks = ((found?.op.parameters as Json[] | undefined) ?? []).map((p) => {
+    const schema = (p.schema ?? {}) as Json;
+    return { name: String(p.name), in: p.in as 'query' | 'path', required: p.required === true, type: String(schema.type ?? 'string'), validate: ajv.compile(specSchema(schema)) };
+  });
+  paramChecks.set(operationId, checks);
+  return checks;
+}
+
+/**
+ * Checks the query and path parameters of an operation against the spec; numbers and booleans in the query
+ * are read from their text first. Unknown query parameters are rejected. Pointers are /query/<name>, /path/<name>.
+ */
+export function validateParams(operationId: string, query: Record<string, unknown>, params: Record<string, unknown>): void {
+  const checks = checksFor(operationId);
+  for (const key of Object.keys(query ?? {})) {
+    if (!checks.some((c) => c.in === 'query' && c.name === key)) throw new InputError('invalid_request', `/query/${pointerToken(key)}`, `unknown query parameter '${key}'`);
+  }
+  for (const c of checks) {
+    const source = c.in === 'query' ? query : params;
+    const raw = source?.[c.name];
+    if (raw === undefined) {
+      if (c.required) throw new InputError('invalid_request', `/${c.in}/${c.name}`, `${c.in} parameter '${c.name}' is required`);
+      continue;
+    }
+    let value: unknown = raw;
+    if ((c.type === 'integer' || c.type === 'number') && typeof raw === 'string' && /^-?\d+(\.\d+)?$/.test(raw)) value = Number(raw);
+    if (c.type === 'boolean' && (raw === 'true' || raw === 'false')) value = raw === 'true';
+    if (!c.validate(value)) throw new InputError('invalid_request', `/${c.in}/${c.name}`, `${c.in} parameter '${c.name}' ${c.validate.errors?.[0]?.message ?? 'is invalid'}`);
+    source[c.name] = value;
+  }
+}

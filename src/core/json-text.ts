@@ -200,3 +200,77 @@ export function parseJsonText(text: string): ParsedText {
     },
   };
 }
+
+/** Offset just past the JSON value that starts at i (the text is known to be valid JSON). */
+function skipValue(s: string, i: number): number {
+  let depth = 0;
+  do {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      i++;
+      while (s.charCodeAt(i) !== 0x22) i += s.charCodeAt(i) === 0x5c ? 2 : 1;
+      i++;
+    } else {
+      if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) depth--;
+      i++;
+      if (depth === 0 && c !== 0x7d && c !== 0x5d) {
+        // a scalar: run to the next delimiter
+        while (i < s.length && !/[\s,\]}]/.test(s[i]!)) i++;
+        return i;
+      }
+    }
+  } while (depth > 0 && i < s.length);
+  return i;
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && WS.has(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Line and column of the value at a JSON pointer in valid JSON text, found by walking only the path and
+ * skipping everything else: for explanations that point into large uploaded files without keeping a map.
+ */
+export function locatePointer(text: string, pointer: string): Position | undefined {
+  const tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let i = skipWs(text, 0);
+  for (const tok of tokens) {
+    const c = text[i];
+    if (c === '{') {
+      i = skipWs(text, i + 1);
+      let found = false;
+      while (text[i] === '"') {
+        const end = skipValue(text, i);
+        const key = JSON.parse(text.slice(i, end)) as string;
+        i = skipWs(text, skipWs(text, end) + 1);
+        if (key === tok) {
+          found = true;
+          break;
+        }
+        i = skipWs(text, skipValue(text, i));
+        if (text[i] === ',') i = skipWs(text, i + 1);
+      }
+      if (!found) return undefined;
+    } else if (c === '[') {
+      const n = Number(tok);
+      if (!/^\d+$/.test(tok)) return undefined;
+      i = skipWs(text, i + 1);
+      for (let k = 0; k < n; k++) {
+        if (text[i] === ']') return undefined;
+        i = skipWs(text, skipValue(text, i));
+        if (text[i] !== ',') return undefined;
+        i = skipWs(text, i + 1);
+      }
+      if (text[i] === ']') return undefined;
+    } else return undefined;
+  }
+  let line = 1;
+  let lineStart = 0;
+  for (let k = text.indexOf('\n'); k !== -1 && k < i; k = text.indexOf('\n', k + 1)) {
+    line++;
+    lineStart = k + 1;
+  }
+  return { line, column: i - lineStart + 1 };
+}

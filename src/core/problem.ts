@@ -13,7 +13,8 @@ export type ProblemCode =
   | 'forbidden_key'
   | 'body_too_large'
   | 'unsupported_media_type'
-  | 'not_found';
+  | 'not_found'
+  | 'conflict';
 
 export interface ProblemDetail {
   pointer: string;
@@ -26,6 +27,8 @@ export class InputError extends Error {
   readonly pointer: string;
   line?: number;
   column?: number;
+  /** The uploaded file the error is in, when there is one. */
+  file?: string;
 
   constructor(code: ProblemCode, pointer: string, message: string, status = 400) {
     super(message);
@@ -40,7 +43,13 @@ export class InputError extends Error {
     const e = new InputError(this.code, prefix + this.pointer, this.message, this.status);
     if (this.line !== undefined) e.line = this.line;
     if (this.column !== undefined) e.column = this.column;
+    if (this.file !== undefined) e.file = this.file;
     return e;
+  }
+
+  inFile(file: string): InputError {
+    this.file = file;
+    return this;
   }
 }
 
@@ -55,6 +64,7 @@ const TITLES: Record<ProblemCode, string> = {
   body_too_large: 'The body is larger than the limit',
   unsupported_media_type: 'The content type is not supported',
   not_found: 'Not found',
+  conflict: 'Conflict',
 };
 
 export interface Problem {
@@ -66,6 +76,7 @@ export interface Problem {
   pointer: string;
   line?: number;
   column?: number;
+  file?: string;
   index?: number;
 }
 
@@ -80,6 +91,7 @@ export function toProblem(e: InputError): Problem {
   };
   if (e.line !== undefined) p.line = e.line;
   if (e.column !== undefined) p.column = e.column;
+  if (e.file !== undefined) p.file = e.file;
   return p;
 }
 

@@ -1,4 +1,8 @@
 /** Starts the HTTP server. Configuration comes from the environment (see the README's table). */
+import { fixtureFiles } from '../api/fixtures.js';
+import { SnapshotService } from '../api/snapshots.js';
+import { providers } from '../providers.js';
+import { FileStore } from '../store/file-store.js';
 import { buildApp } from './app.js';
 
 function intFromEnv(name: string, fallback: number): number {
@@ -9,10 +13,16 @@ function intFromEnv(name: string, fallback: number): number {
   return n;
 }
 
+const store = await new FileStore(process.env.IAMSIM_DATA_DIR ?? 'data').open();
+const snapshots = new SnapshotService(store, Object.values(providers));
+if ((await store.list()).length === 0) await snapshots.upload(await fixtureFiles(), { name: 'fixtures' });
+
 const app = await buildApp({
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   bodyLimit: intFromEnv('IAMSIM_BODY_LIMIT', 1024 * 1024),
   batchBodyLimit: intFromEnv('IAMSIM_BATCH_BODY_LIMIT', 64 * 1024 * 1024),
+  uploadLimit: intFromEnv('IAMSIM_UPLOAD_LIMIT', 256 * 1024 * 1024),
+  snapshots,
 });
 const port = intFromEnv('PORT', 8080);
 const host = process.env.HOST ?? '127.0.0.1';

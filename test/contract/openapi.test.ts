@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operations, projectRoot, validateBody } from '../../src/api/spec.js';
-import { buildApp } from '../../src/server/app.js';
+import { testApp, type TestApp } from '../helpers/app.js';
 import { call, checkResponse } from '../helpers/contract.js';
 
 const run = promisify(execFile);
@@ -43,11 +43,13 @@ describe('openapi.yaml', () => {
 });
 
 describe('every scenario through POST /v1/simulate matches the contract', () => {
+  let t: TestApp;
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await buildApp();
+    t = await testApp({ withFixtures: false });
+    app = t.app;
   });
-  afterAll(() => app.close());
+  afterAll(() => t.close());
 
   const dir = join(projectRoot, 'fixtures', 'aws', 'scenarios');
   const files = readdirSync(dir).flatMap((d) => (statSync(join(dir, d)).isDirectory() ? readdirSync(join(dir, d)).map((f) => join(dir, d, f)) : []));

@@ -2,62 +2,13 @@
  * Runs every AWS scenario file under fixtures/aws/scenarios through the library API (the same code as
  * POST /v1/simulate) and checks the decision, the reason and the exact set of decisive causes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { simulate, type Cause, type Decision } from '../../src/index.js';
-
-interface ExpectedCause {
-  kind: string;
-  layer: string;
-  policy?: string;
-  statement?: { sid?: string; index?: number };
-  level?: string;
-  /** Where the statement starts, when the policy came as text. */
-  line?: number;
-  column?: number;
-}
-
-interface Scenario {
-  name: string;
-  doc: string;
-  rule: string;
-  request: unknown;
-  expect: {
-    decision: Decision['decision'];
-    reason: Decision['reason'];
-    causes: ExpectedCause[];
-    errorContains?: string;
-    missingContext?: string[];
-    warnings?: string[];
-  };
-}
+import { simulate } from '../../src/index.js';
+import { checkScenario, readScenario, scenarioFiles } from '../helpers/scenario.js';
 
 const root = join(import.meta.dirname, '..', '..', 'fixtures', 'aws', 'scenarios');
-
-function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.json') ? [p] : [];
-  });
-}
-
-function matches(actual: Cause, want: ExpectedCause): boolean {
-  if (actual.kind !== want.kind || actual.layer !== want.layer) return false;
-  if (want.policy !== undefined && actual.policy?.name !== want.policy) return false;
-  if (want.statement?.sid !== undefined && actual.statement?.sid !== want.statement.sid) return false;
-  if (want.statement?.index !== undefined && actual.statement?.index !== want.statement.index) return false;
-  if (want.level !== undefined && actual.level !== want.level) return false;
-  if (want.line !== undefined && actual.statement?.source?.line !== want.line) return false;
-  if (want.column !== undefined && actual.statement?.source?.column !== want.column) return false;
-  return true;
-}
-
-function describeCause(c: Cause): string {
-  return JSON.stringify({ kind: c.kind, layer: c.layer, policy: c.policy?.name, statement: c.statement ? { sid: c.statement.sid, index: c.statement.index } : undefined, level: c.level });
-}
-
-const files = walk(root);
+const files = scenarioFiles(root);
 
 describe('AWS scenarios', () => {
   it('has at least 150 scenarios', () => {
@@ -65,21 +16,7 @@ describe('AWS scenarios', () => {
   });
 
   for (const file of files) {
-    const s = JSON.parse(readFileSync(file, 'utf8')) as Scenario;
-    it(`${relative(root, file)}: ${s.name}`, () => {
-      expect(s.doc, 'each scenario names its documentation page').toMatch(/^https:\/\/(docs\.)?aws\.amazon\.com\//);
-      expect(s.expect.causes, 'each scenario states its decisive causes').toBeInstanceOf(Array);
-      const d = simulate(s.request);
-      const got = { decision: d.decision, reason: d.reason, causes: d.causes.map(describeCause) };
-      expect({ decision: got.decision, reason: got.reason }, JSON.stringify(got, null, 1)).toEqual({ decision: s.expect.decision, reason: s.expect.reason });
-      const unmatched = d.causes.filter((c) => !s.expect.causes.some((w) => matches(c, w)));
-      const missing = s.expect.causes.filter((w) => !d.causes.some((c) => matches(c, w)));
-      expect({ unexpected: unmatched.map(describeCause), missing }, d.summary).toEqual({ unexpected: [], missing: [] });
-      if (s.expect.errorContains) expect(d.error.message ?? '').toContain(s.expect.errorContains);
-      if (s.expect.missingContext) {
-        expect(d.missingContext.map((m) => m.key.toLowerCase()).sort()).toEqual(s.expect.missingContext.map((k) => k.toLowerCase()).sort());
-      }
-      for (const w of s.expect.warnings ?? []) expect(d.warnings.map((x) => x.code)).toContain(w);
-    });
+    const s = readScenario(file);
+    it(`${relative(root, file)}: ${s.name}`, () => checkScenario(s, simulate(s.request)));
   }
 });

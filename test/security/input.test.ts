@@ -3,14 +3,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/server/app.js';
+import { testApp, type TestApp } from '../helpers/app.js';
 import { call } from '../helpers/contract.js';
 
+let t: TestApp;
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = await buildApp({ bodyLimit: 64 * 1024 });
+  t = await testApp({ bodyLimit: 64 * 1024, withFixtures: false });
+  app = t.app;
 });
-afterAll(() => app.close());
+afterAll(() => t.close());
 
 const base = {
   provider: 'aws',

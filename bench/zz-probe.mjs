@@ -1,0 +1,17 @@
+import { loadSnapshot, simulate } from '../dist/src/index.js';
+import { buildSnapshotRequest } from '../dist/providers/aws/snapshot-request.js';
+import { evaluate } from '../dist/providers/aws/evaluate.js';
+import { explain } from '../dist/providers/aws/explain.js';
+import { validateBody } from '../dist/src/api/spec.js';
+import { estateRequests, generateEstate } from './estate.mjs';
+const snap = loadSnapshot(generateEstate(1));
+const estate = snap.compiledFor('aws');
+const reqs = estateRequests(1, 20000);
+const time = (name, f) => { for (let i=0;i<2000;i++) f(reqs[i]); const t=performance.now(); for (const r of reqs) f(r); console.log(name, ((performance.now()-t)*1000/reqs.length).toFixed(1)); };
+time('validate', (r) => validateBody('simulate', r));
+time('build', (r) => buildSnapshotRequest(estate, r));
+const built = reqs.map((r) => buildSnapshotRequest(estate, r));
+let i = 0; time('evaluate', () => evaluate(built[i++ % built.length], false));
+const evs = built.map((b) => evaluate(b, false));
+i = 0; time('explain', () => explain(evs[i++ % evs.length], false));
+time('simulate', (r) => simulate(r, snap));

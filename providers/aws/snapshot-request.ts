@@ -1,0 +1,253 @@
+/**
+ * A request against a snapshot: the principal, its groups, boundary, the SCPs on its account's path, the
+ * resource's policy, owner and RCPs are all found in the estate; an overlay changes policies for this
+ * request only.
+ */
+import type { Warning } from '../../src/core/decision.js';
+import type { PrincipalNode, ScopeNode } from '../../src/core/graph.js';
+import { InputError } from '../../src/core/problem.js';
+import { arnParts } from './arn-pattern.js';
+import { arnProblem, splitArn } from './arn.js';
+import { buildContext, known, type KeyValue, type RequestContext } from './context.js';
+import type { AwsEstate, Overlay } from './estate.js';
+import type { PolicyKind, PolicyUse } from './policy.js';
+import type { Caller } from './principal.js';
+import {
+  actionAndResource, callerOf, inlinePolicyUse, regionOf, resourcePolicyType, sessionAllowed,
+  type AwsRequest, type PolicyInput, type SimulateOptions,
+} from './request.js';
+
+export interface OverlayInput {
+  add?: { name?: string; attachment: 'identity' | 'boundary' | 'scp' | 'rcp' | 'resource' | 'trust'; target: string; document: unknown }[];
+  replace?: { id: string; document: unknown }[];
+  remove?: string[];
+}
+
+export interface AwsSnapshotBody {
+  provider: 'aws';
+  snapshot?: string;
+  principal: string;
+  sessionIssuer?: string;
+  action: string;
+  resource: string;
+  resourceAccount?: string;
+  context?: RequestContext;
+  policies?: { session?: PolicyInput };
+  overlay?: OverlayInput;
+  options?: SimulateOptions;
+}
+
+const ATTACHMENT_KIND: Record<string, PolicyKind> = { identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' };
+
+/** Levenshtein distance, bounded: used to suggest close matches for a name that is not found. */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export function closeMatches(wanted: string, candidates: Iterable<string>, n = 3): string[] {
+  const scored: [number, string][] = [];
+  for (const c of candidates) scored.push([distance(wanted.toLowerCase(), c.toLowerCase()), c]);
+  return scored.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : 1)).slice(0, n).map(([, c]) => c);
+}
+
+function notFound(pointer: string, what: string, wanted: string, candidates: Iterable<string>): InputError {
+  const near = closeMatches(wanted, candidates);
+  return new InputError('not_found', pointer, `${what} ${wanted} is not in the snapshot${near.length ? `; close matches: ${near.join(', ')}` : ''}`, 404);
+}
+
+function parseOverlay(estate: AwsEstate, input: OverlayInput | undefined, warnings: Warning[]): Overlay | undefined {
+  if (!input) return undefined;
+  const g = estate.snapshot.graph;
+  const removed = new Set<string>();
+  const replaced = new Map<string, (attachment: string, attachedTo: string) => PolicyUse>();
+  const added = new Map<string, PolicyUse[]>();
+  (input.remove ?? []).forEach((id, i) => {
+    if (!g.policy(id)) throw notFound(`/overlay/remove/${i}`, 'policy', id, g.data.policies.map((p) => p.id));
+    removed.add(id);
+  });
+  (input.replace ?? []).forEach((r, i) => {
+    const node = g.policy(r.id);
+    if (!node) throw notFound(`/overlay/replace/${i}/id`, 'policy', r.id, g.data.policies.map((p) => p.id));
+    const uses = new Map<string, PolicyUse>();
+    for (const a of g.attachmentsOf(r.id)) {
+      const kind = ATTACHMENT_KIND[a.kind];
+      if (kind && !uses.has(a.kind)) uses.set(a.kind, inlinePolicyUse(kind, { name: node.name, document: r.document }, `/overlay/replace/${i}`, node.name, 'overlay', warnings));
+    }
+    replaced.set(r.id, (attachment, attachedTo) => ({ ...uses.get(attachment)!, ref: { ...uses.get(attachment)!.ref, id: r.id, attachedTo } }));
+  });
+  (input.add ?? []).forEach((a, i) => {
+    const use = inlinePolicyUse(ATTACHMENT_KIND[a.attachment]!, { name: a.name ?? `overlay-${i}`, document: a.document }, `/overlay/add/${i}`, `overlay-${i}`, 'overlay', warnings, a.target);
+    const key = `${a.attachment}\u0000${a.target}`;
+    added.set(key, [...(added.get(key) ?? []), use]);
+  });
+  return { removed, replaced, added, warnings };
+}
+
+interface Resolved {
+  caller: Caller;
+  node?: PrincipalNode;
+  /** The user or role whose identity policies and boundary apply. */
+  holder?: PrincipalNode;
+}
+
+function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Warning[]): Resolved {
+  const parsed = callerOf(body.principal, body.sessionIssuer);
+  if (typeof parsed === 'string') throw new InputError('invalid_arn', '/principal', parsed);
+  const caller: Caller = { ...parsed };
+  if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'web_identity' || caller.kind === 'root') return { caller };
+  const account = caller.account!;
+  const foreign = !estate.knowsAccount(account);
+  const candidates = () => [...estate.principals.values()].filter((p) => p.scope === account && p.kind !== 'group').map((p) => p.id);
+  if (caller.kind === 'user') {
+    const node = estate.principals.get(caller.arn!);
+    if (node?.kind === 'user') return { caller, node, holder: node };
+  } else if (caller.kind === 'role_session') {
+    const role = estate.roleByName.get(`${account}/${caller.name}`);
+    if (role) {
+      caller.parentArn = role.id;
+      caller.serviceLinked = role.attrs?.serviceLinked === true || caller.serviceLinked;
+      return { caller, node: role, holder: role };
+    }
+  } else if (caller.kind === 'federated_user') {
+    if (!body.sessionIssuer) throw new InputError('invalid_request', '/sessionIssuer', 'a federated user needs sessionIssuer: the IAM user that called GetFederationToken');
+    const user = estate.principals.get(body.sessionIssuer);
+    if (user?.kind !== 'user') throw notFound('/sessionIssuer', 'user', body.sessionIssuer, candidates());
+    return { caller, holder: user };
+  }
+  if (foreign) {
+    warnings.push({ code: 'principal_outside_snapshot', pointer: '/principal', message: `account ${account} is not in the snapshot: the principal's identity policies, boundary and SCPs are unknown and evaluated as none` });
+    return { caller };
+  }
+  throw notFound('/principal', 'principal', body.principal, candidates());
+}
+
+interface ResourceFacts {
+  node?: ScopeNode;
+  account?: string;
+  policy?: PolicyUse;
+}
+
+function resolveResource(estate: AwsEstate, body: AwsSnapshotBody, service: string, actionName: string, named: string, caller: Caller, overlay: Overlay | undefined): ResourceFacts {
+  const g = estate.snapshot.graph;
+  if (named === '*') return caller.account ? { account: caller.account } : {};
+  const arn = splitArn(named)!;
+  const trust = service === 'sts' && actionName.startsWith('assumerole') && arn.resource.startsWith('role/');
+  if (trust) {
+    const role = estate.principals.get(named) ?? estate.roleByName.get(`${arn.account}/${arn.resource.slice(arn.resource.lastIndexOf('/') + 1)}`);
+    if (!role) {
+      if (estate.knowsAccount(arn.account)) throw notFound('/resource', 'role', named, [...estate.principals.values()].filter((p) => p.kind === 'role').map((p) => p.id));
+      return { account: arn.account };
+    }
+    const out: ResourceFacts = { account: role.scope! };
+    const policy = estate.resourcePolicy(role.id, 'trust', overlay);
+    if (policy) out.policy = policy;
+    return out;
+  }
+  // An S3 object is governed by its bucket's policy and owner.
+  const bucket = service === 's3' && arn.resource.includes('/') ? `arn:${arn.partition}:s3:::${arn.resource.split('/')[0]}` : undefined;
+  const node = [named, bucket].map((id) => (id ? g.scope(id) : undefined)).find((s) => s?.resource);
+  if (node) {
+    const out: ResourceFacts = { node, account: node.parent! };
+    const policy = estate.resourcePolicy(node.id, 'resource', overlay);
+    if (policy) out.policy = policy;
+    return out;
+  }
+  const resources = () => g.data.scopes.filter((s) => s.resource).map((s) => s.id);
+  if (service === 's3' && !body.resourceAccount) throw notFound('/resource', 'bucket', bucket ?? named, resources());
+  if (service === 'kms' && arn.resource.startsWith('key/') && estate.knowsAccount(arn.account)) throw notFound('/resource', 'KMS key', named, resources());
+  return { account: body.resourceAccount ?? (arn.account || undefined) };
+}
+
+function tagFacts(extra: Map<string, KeyValue>, prefix: string, tags: Record<string, string> | undefined): void {
+  for (const [k, v] of Object.entries(tags ?? {})) extra.set(`${prefix}${k.toLowerCase()}`, known([v]));
+}
+
+/** Facts the snapshot knows about the principal and the resource, for condition keys. */
+function contextFacts(estate: AwsEstate, r: Resolved, res: ResourceFacts): { extra: Map<string, KeyValue>; completePrefixes: string[] } {
+  const extra = new Map<string, KeyValue>();
+  const completePrefixes: string[] = [];
+  const holder = r.holder;
+  if (holder) {
+    tagFacts(extra, 'aws:principaltag/', holder.tags);
+    completePrefixes.push('aws:principaltag/');
+    const uid = holder.attrs?.uniqueId;
+    if (typeof uid === 'string' && holder === r.node) {
+      if (holder.kind === 'user') extra.set('aws:userid', known([uid]));
+      else if (r.caller.sessionName) extra.set('aws:userid', known([`${uid}:${r.caller.sessionName}`]));
+    }
+  }
+  const orgKeys = (account: string | undefined, side: 'principal' | 'resource') => {
+    if (!account || !estate.knowsAccount(account)) return;
+    const path = estate.orgPath(account);
+    extra.set(`aws:${side}orgid`, path && estate.org?.id ? known([estate.org.id]) : { kind: 'absent', source: 'derived' });
+    extra.set(`aws:${side}orgpaths`, path ? known([path]) : { kind: 'absent', source: 'derived' });
+  };
+  if (r.caller.kind !== 'anonymous' && r.caller.kind !== 'service') orgKeys(r.caller.account, 'principal');
+  orgKeys(res.account, 'resource');
+  if (res.node) {
+    tagFacts(extra, 'aws:resourcetag/', res.node.tags);
+    completePrefixes.push('aws:resourcetag/');
+  }
+  return { extra, completePrefixes };
+}
+
+export function buildSnapshotRequest(estate: AwsEstate, body: AwsSnapshotBody): AwsRequest {
+  const warnings: Warning[] = [];
+  if (body.sessionIssuer !== undefined) {
+    const problem = arnProblem(body.sessionIssuer);
+    if (problem) throw new InputError('invalid_arn', '/sessionIssuer', problem);
+  }
+  const ar = actionAndResource(body, warnings);
+  const overlay = parseOverlay(estate, body.overlay, warnings);
+  const r = resolvePrincipal(estate, body, warnings);
+  const { caller } = r;
+  const res = resolveResource(estate, body, ar.service, ar.actionName, ar.named, caller, overlay);
+  if (!res.node && !res.policy && ar.named !== '*' && ['sqs', 'sns', 'lambda', 'secretsmanager', 'ecr'].includes(ar.service)) {
+    warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${ar.named} is not in the snapshot: evaluated as having no resource policy` });
+  }
+  if (body.policies?.session && !sessionAllowed(caller)) {
+    throw new InputError('invalid_request', '/policies/session', 'session policies apply only to role sessions and federated users');
+  }
+  const held = r.holder ? estate.holderPolicies(r.holder, overlay) : { identity: [] };
+  const facts = contextFacts(estate, r, res);
+  const bucketAccount = res.node?.parent ? estate.snapshot.graph.scope(res.node.parent) : undefined;
+  const options: SimulateOptions = {
+    ...body.options,
+    principalAccountIsManagement: estate.isManagement(caller.account),
+    resourceAccountIsManagement: estate.isManagement(res.account),
+    blockPublicAccess: res.node?.attrs?.restrictPublicBuckets === true || bucketAccount?.attrs?.restrictPublicBuckets === true,
+    awsManagedKey: res.node?.attrs?.keyManager === 'AWS',
+  };
+  const req: AwsRequest = {
+    caller,
+    service: ar.service,
+    actionName: ar.actionName,
+    action: ar.action,
+    resource: ar.resource,
+    resourceParts: arnParts(ar.resource),
+    ctx: buildContext({ caller, resourceAccount: res.account, region: regionOf(ar.named, ar.service), viaVpcEndpoint: false, ...facts }, body.context, options.missingContext === 'absent'),
+    identity: held.identity,
+    vpce: [],
+    options,
+    warnings: [...warnings],
+  };
+  if (res.account) req.resourceAccount = res.account;
+  if (res.policy) req.resourcePolicy = { ...res.policy, ref: { ...res.policy.ref, type: resourcePolicyType(ar.service, ar.actionName) } };
+  if (held.boundary) req.boundary = held.boundary;
+  if (body.policies?.session) req.session = inlinePolicyUse('session', body.policies.session, '/policies/session', 'session-policy', 'session', req.warnings, caller.arn);
+  const scps = caller.account && estate.knowsAccount(caller.account) ? estate.levels('scp', caller.account, overlay) : undefined;
+  const rcps = res.account && estate.knowsAccount(res.account) ? estate.levels('rcp', res.account, overlay) : undefined;
+  if (scps) req.scps = scps;
+  if (rcps) req.rcps = rcps;
+  return req;
+}

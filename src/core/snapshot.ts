@@ -1,0 +1,141 @@
+/**
+ * A snapshot: the files a user uploaded, the graph the providers built from them, and each provider's
+ * compiled indexes. Immutable once built; its id is the hash of its files.
+ */
+import { createHash } from 'node:crypto';
+import type { Provider } from './decision.js';
+import { Graph, emptyGraphData, type GraphData, type ScopeNode } from './graph.js';
+import { locatePointer, type Position } from './json-text.js';
+import { guardJson } from './json-guard.js';
+import { InputError } from './problem.js';
+import type { LoadWarning, ParsedFile, ProviderModule } from './provider.js';
+
+export interface InputFile {
+  name: string;
+  text: string;
+}
+
+export interface SnapshotMeta {
+  id: string;
+  name?: string;
+  createdAt: string;
+  providers: Provider[];
+  files: { name: string; bytes: number }[];
+  counts: Record<string, Record<string, number> | number>;
+  warnings: LoadWarning[];
+}
+
+/** sha256 over the files, sorted by name: the same files always give the same id. */
+export function snapshotId(files: readonly InputFile[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    h.update(f.name).update('\u0000').update(f.text).update('\u0000');
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+function parseFile(f: InputFile): ParsedFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(f.text);
+  } catch {
+    throw new InputError('malformed_json', '', `${f.name} is not valid JSON`).inFile(f.name);
+  }
+  try {
+    guardJson(value);
+  } catch (e) {
+    throw e instanceof InputError ? e.inFile(f.name) : e;
+  }
+  return { name: f.name, text: f.text, value };
+}
+
+/** Scopes can come from several files (an account from the org export and from its IAM export): merge them. */
+function mergeScopes(scopes: ScopeNode[]): ScopeNode[] {
+  const byId = new Map<string, ScopeNode>();
+  for (const s of scopes) {
+    const seen = byId.get(s.id);
+    byId.set(s.id, seen ? { ...seen, ...s, name: s.name || seen.name, parent: s.parent ?? seen.parent, attrs: { ...seen.attrs, ...s.attrs } } : s);
+  }
+  return [...byId.values()].map((s) => (s.name ? s : { ...s, name: s.id }));
+}
+
+export class Snapshot {
+  private readonly compiled = new Map<Provider, unknown>();
+  private readonly positions = new Map<string, Position | undefined>();
+
+  constructor(
+    readonly meta: SnapshotMeta,
+    readonly graph: Graph,
+    readonly files: ReadonlyMap<string, string>,
+    readonly providers: ReadonlyMap<Provider, ProviderModule>,
+  ) {}
+
+  /** Line and column of a JSON pointer in one of the snapshot's files (looked up when an answer needs it). */
+  locate(file: string, pointer: string): Position | undefined {
+    const key = `${file}\u0000${pointer}`;
+    if (this.positions.has(key)) return this.positions.get(key);
+    const text = this.files.get(file);
+    const pos = text === undefined ? undefined : locatePointer(text, pointer);
+    if (this.positions.size > 10_000) this.positions.clear();
+    this.positions.set(key, pos);
+    return pos;
+  }
+
+  /** The provider's compiled indexes for this snapshot. */
+  compiledFor<T>(provider: Provider): T | undefined {
+    return this.compiled.get(provider) as T | undefined;
+  }
+
+  setCompiled(provider: Provider, data: unknown): void {
+    this.compiled.set(provider, data);
+  }
+}
+
+/**
+ * Parses the files, lets each provider load those it recognises into the graph, and compiles. Throws
+ * InputError naming the file when one cannot be read: nothing is stored then.
+ */
+export function buildSnapshot(files: readonly InputFile[], modules: readonly ProviderModule[], opts: { name?: string; createdAt: string }): Snapshot {
+  if (files.length === 0) throw new InputError('invalid_request', '/files', 'the bundle holds no files');
+  const names = new Set<string>();
+  for (const f of files) {
+    if (names.has(f.name)) throw new InputError('invalid_request', '/files', `two files are named ${f.name}`);
+    names.add(f.name);
+  }
+  const parsed = files.map(parseFile);
+  const warnings: LoadWarning[] = [];
+  const warn = (w: LoadWarning) => warnings.push(w);
+  const data: GraphData = emptyGraphData();
+  const used: ProviderModule[] = [];
+  const claimed = new Set<string>();
+  for (const m of modules) {
+    const mine = parsed.filter((f) => m.recognizes(f));
+    if (!mine.length) continue;
+    for (const f of mine) claimed.add(f.name);
+    used.push(m);
+    const g = m.load(mine, warn);
+    data.principals.push(...g.principals);
+    data.scopes.push(...g.scopes);
+    data.policies.push(...g.policies);
+    data.memberships.push(...g.memberships);
+    data.attachments.push(...g.attachments);
+    data.bindings.push(...g.bindings);
+  }
+  const stray = parsed.find((f) => !claimed.has(f.name));
+  if (stray) throw new InputError('invalid_request', '', `${stray.name} is not an input any provider recognises (see docs/aws-inputs.md)`).inFile(stray.name);
+  data.scopes = mergeScopes(data.scopes);
+  const graph = new Graph(data);
+  for (const w of graph.warnings) warn({ code: 'scope_cycle', message: w });
+  const meta: SnapshotMeta = {
+    id: snapshotId(files),
+    createdAt: opts.createdAt,
+    providers: used.map((m) => m.name),
+    files: files.map((f) => ({ name: f.name, bytes: Buffer.byteLength(f.text) })),
+    counts: graph.counts(),
+    warnings,
+  };
+  if (opts.name !== undefined) meta.name = opts.name;
+  const snap = new Snapshot(meta, graph, new Map(files.map((f) => [f.name, f.text])), new Map(used.map((m) => [m.name, m])));
+  for (const m of used) snap.setCompiled(m.name, m.compile(snap, warn));
+  return snap;
+}

@@ -1,0 +1,76 @@
+/**
+ * Scenario files (fixtures/aws/README.md): a request, the expected decision, reason and the exact set of
+ * decisive causes. Shared by the custom-simulation and the snapshot runners.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import type { Cause, Decision } from '../../src/index.js';
+
+export interface ExpectedCause {
+  kind: string;
+  layer: string;
+  policy?: string;
+  statement?: { sid?: string; index?: number };
+  level?: string;
+  /** Where the statement starts, when the policy came as text. */
+  line?: number;
+  column?: number;
+}
+
+export interface Scenario {
+  name: string;
+  doc: string;
+  rule: string;
+  request: unknown;
+  expect: {
+    decision: Decision['decision'];
+    reason: Decision['reason'];
+    causes: ExpectedCause[];
+    errorContains?: string;
+    missingContext?: string[];
+    warnings?: string[];
+  };
+}
+
+export function scenarioFiles(dir: string): string[] {
+  return readdirSync(dir).sort().flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? scenarioFiles(p) : p.endsWith('.json') ? [p] : [];
+  });
+}
+
+export function readScenario(file: string): Scenario {
+  return JSON.parse(readFileSync(file, 'utf8')) as Scenario;
+}
+
+function matches(actual: Cause, want: ExpectedCause): boolean {
+  if (actual.kind !== want.kind || actual.layer !== want.layer) return false;
+  if (want.policy !== undefined && actual.policy?.name !== want.policy) return false;
+  if (want.statement?.sid !== undefined && actual.statement?.sid !== want.statement.sid) return false;
+  if (want.statement?.index !== undefined && actual.statement?.index !== want.statement.index) return false;
+  if (want.level !== undefined && actual.level !== want.level) return false;
+  if (want.line !== undefined && actual.statement?.source?.line !== want.line) return false;
+  if (want.column !== undefined && actual.statement?.source?.column !== want.column) return false;
+  return true;
+}
+
+function describeCause(c: Cause): string {
+  return JSON.stringify({ kind: c.kind, layer: c.layer, policy: c.policy?.name, statement: c.statement ? { sid: c.statement.sid, index: c.statement.index } : undefined, level: c.level });
+}
+
+/** Asserts the answer against the scenario: decision, reason, the exact cause set, and the optional checks. */
+export function checkScenario(s: Scenario, d: Decision): void {
+  expect(s.doc, 'each scenario names its documentation page').toMatch(/^https:\/\/(docs\.)?aws\.amazon\.com\//);
+  expect(s.expect.causes, 'each scenario states its decisive causes').toBeInstanceOf(Array);
+  const got = { decision: d.decision, reason: d.reason, causes: d.causes.map(describeCause) };
+  expect({ decision: got.decision, reason: got.reason }, JSON.stringify(got, null, 1)).toEqual({ decision: s.expect.decision, reason: s.expect.reason });
+  const unexpected = d.causes.filter((c) => !s.expect.causes.some((w) => matches(c, w)));
+  const missing = s.expect.causes.filter((w) => !d.causes.some((c) => matches(c, w)));
+  expect({ unexpected: unexpected.map(describeCause), missing }, d.summary).toEqual({ unexpected: [], missing: [] });
+  if (s.expect.errorContains) expect(d.error.message ?? '').toContain(s.expect.errorContains);
+  if (s.expect.missingContext) {
+    expect(d.missingContext.map((m) => m.key.toLowerCase()).sort()).toEqual(s.expect.missingContext.map((k) => k.toLowerCase()).sort());
+  }
+  for (const w of s.expect.warnings ?? []) expect(d.warnings.map((x) => x.code)).toContain(w);
+}
