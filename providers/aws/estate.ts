@@ -176,7 +176,8 @@ export class AwsEstate {
     if (seen) return seen;
     const targets = [holder.id, ...this.snapshot.graph.groupsOf(holder.id)];
     const out: { identity: PolicyUse[]; boundary?: PolicyUse } = { identity: this.attached(targets, 'identity', (t) => t, overlay) };
-    const boundary = this.attached([holder.id], 'boundary', (t) => t, overlay)[0];
+    // One boundary per principal: an overlay's added boundary stands in for the stored one.
+    const boundary = this.attached([holder.id], 'boundary', (t) => t, overlay).at(-1);
     if (boundary) out.boundary = boundary;
     if (!overlay) this.holderUses.set(holder.id, out);
     return out;
@@ -186,7 +187,8 @@ export class AwsEstate {
   resourcePolicy(id: string, attachment: 'resource' | 'trust', overlay?: Overlay): PolicyUse | undefined {
     const key = `${attachment}\u0000${id}`;
     if (!overlay && this.resourceUses.has(key)) return this.resourceUses.get(key);
-    const use = this.attached([id], attachment, () => id, overlay)[0];
+    // One policy per resource: an overlay's added policy stands in for the stored one.
+    const use = this.attached([id], attachment, () => id, overlay).at(-1);
     if (!overlay) this.resourceUses.set(key, use);
     return use;
   }

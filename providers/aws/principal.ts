@@ -40,67 +40,65 @@ const notAPrincipal = (principal: string) =>
 /** Parses the request's principal. Returns an error message for forms it does not know. */
 export function parseCaller(principal: string, sessionIssuer?: string): Caller | string {
   if (principal.startsWith('arn:')) return parseCallerArn(principal, sessionIssuer);
-  if (principal === 'anonymous' || principal === '*') {
-    return { kind: 'anonymous', display: 'anonymous', partition: 'aws', name: 'anonymous', serviceLinked: false };
-  }
-  if (WEB_IDENTITY_PROVIDERS.has(principal)) {
-    return { kind: 'web_identity', display: principal, partition: 'aws', arn: principal, name: principal, serviceLinked: false };
-  }
-  if (/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/.test(principal)) {
-    return { kind: 'service', display: principal, partition: 'aws', arn: principal, name: principal, serviceLinked: false };
-  }
+  if (principal === 'anonymous' || principal === '*') return makeCaller('anonymous', 'anonymous', 'aws', undefined, 'anonymous');
+  if (WEB_IDENTITY_PROVIDERS.has(principal)) return makeCaller('web_identity', principal, 'aws', undefined, principal, { arn: principal });
+  if (/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$/.test(principal)) return makeCaller('service', principal, 'aws', undefined, principal, { arn: principal });
   if (isAccountId(principal)) return parseCallerArn(`arn:aws:iam::${principal}:root`, sessionIssuer);
   return notAPrincipal(principal);
 }
 
+/** Every caller has the same fields in the same order: one object shape for the engine's hot paths. */
+export function makeCaller(kind: CallerKind, display: string, partition: string, account: string | undefined, name: string, extra: Partial<Caller> = {}): Caller {
+  const c: Caller = {
+    kind,
+    display,
+    partition,
+    account,
+    arn: extra.arn,
+    parentArn: extra.parentArn,
+    name,
+    sessionName: extra.sessionName,
+    serviceLinked: extra.serviceLinked ?? false,
+    roleWithoutSession: extra.roleWithoutSession,
+  } as Caller;
+  return c;
+}
+
 function parseCallerArn(principal: string, sessionIssuer?: string): Caller | string {
   const arn = splitArn(principal);
-  if (!arn || !isAccountId(arn.account) || !['iam', 'sts'].includes(arn.service)) {
-    return notAPrincipal(principal);
-  }
-  const base = { partition: arn.partition, account: arn.account, serviceLinked: false };
-  const [type, ...rest] = arn.resource.split('/');
-  if (arn.service === 'iam' && arn.resource === 'root') {
-    return { ...base, kind: 'root', display: principal, arn: principal, name: arn.account };
-  }
-  if (arn.service === 'iam' && type === 'user' && rest.length) {
-    return { ...base, kind: 'user', display: principal, arn: principal, name: lastSegment(arn.resource) };
-  }
-  if (arn.service === 'iam' && (type === 'oidc-provider' || type === 'saml-provider') && rest.length) {
-    return { ...base, kind: 'web_identity', display: principal, arn: principal, name: principal };
-  }
-  if (arn.service === 'iam' && type === 'role' && rest.length) {
-    const name = lastSegment(arn.resource);
-    return {
-      ...base,
-      kind: 'role_session',
-      display: principal,
+  if (!arn || !isAccountId(arn.account) || (arn.service !== 'iam' && arn.service !== 'sts')) return notAPrincipal(principal);
+  const { partition, account, resource } = arn;
+  const slash = resource.indexOf('/');
+  const type = slash === -1 ? resource : resource.slice(0, slash);
+  const rest = slash === -1 ? [] : resource.slice(slash + 1).split('/');
+  const iam = arn.service === 'iam';
+  if (iam && resource === 'root') return makeCaller('root', principal, partition, account, account, { arn: principal });
+  if (iam && type === 'user' && rest.length) return makeCaller('user', principal, partition, account, lastSegment(resource), { arn: principal });
+  if (iam && (type === 'oidc-provider' || type === 'saml-provider') && rest.length) return makeCaller('web_identity', principal, partition, account, principal, { arn: principal });
+  if (iam && type === 'role' && rest.length) {
+    const name = lastSegment(resource);
+    return makeCaller('role_session', principal, partition, account, name, {
       arn: principal,
       parentArn: principal,
-      name,
       serviceLinked: rest[0] === 'aws-service-role' || name.startsWith('AWSServiceRoleFor'),
       roleWithoutSession: true,
-    };
+    });
   }
-  if (arn.service === 'sts' && type === 'assumed-role' && rest.length === 2) {
+  if (!iam && type === 'assumed-role' && rest.length === 2) {
     const [name, sessionName] = rest as [string, string];
-    const parentArn = sessionIssuer ?? `arn:${arn.partition}:iam::${arn.account}:role/${name}`;
+    const parentArn = sessionIssuer ?? `arn:${partition}:iam::${account}:role/${name}`;
     const issuerPath = splitArn(parentArn)?.resource ?? '';
-    return {
-      ...base,
-      kind: 'role_session',
-      display: principal,
+    return makeCaller('role_session', principal, partition, account, name, {
       arn: principal,
       parentArn,
-      name,
       sessionName,
       serviceLinked: issuerPath.startsWith('role/aws-service-role/') || name.startsWith('AWSServiceRoleFor'),
-    };
+    });
   }
-  if (arn.service === 'sts' && type === 'federated-user' && rest.length === 1) {
-    const caller: Caller = { ...base, kind: 'federated_user', display: principal, arn: principal, name: rest[0]! };
-    if (sessionIssuer) caller.parentArn = sessionIssuer;
-    return caller;
+  if (!iam && type === 'federated-user' && rest.length === 1) {
+    const extra: Partial<Caller> = { arn: principal };
+    if (sessionIssuer) extra.parentArn = sessionIssuer;
+    return makeCaller('federated_user', principal, partition, account, rest[0]!, extra);
   }
   return `'${principal}' is not a principal ARN this service understands`;
 }

@@ -11,7 +11,7 @@ import { arnProblem, splitArn } from './arn.js';
 import { buildContext, known, type KeyValue, type RequestContext } from './context.js';
 import type { AwsEstate, Overlay } from './estate.js';
 import type { PolicyKind, PolicyUse } from './policy.js';
-import type { Caller } from './principal.js';
+import { makeCaller, type Caller } from './principal.js';
 import {
   actionAndResource, callerOf, inlinePolicyUse, regionOf, resourcePolicyType, sessionAllowed,
   type AwsRequest, type PolicyInput, type SimulateOptions,
@@ -103,7 +103,7 @@ interface Resolved {
 function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Warning[]): Resolved {
   const parsed = callerOf(body.principal, body.sessionIssuer);
   if (typeof parsed === 'string') throw new InputError('invalid_arn', '/principal', parsed);
-  const caller: Caller = { ...parsed };
+  const caller = makeCaller(parsed.kind, parsed.display, parsed.partition, parsed.account, parsed.name, parsed);
   if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'web_identity' || caller.kind === 'root') return { caller };
   const account = caller.account!;
   const foreign = !estate.knowsAccount(account);

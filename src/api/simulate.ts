@@ -21,10 +21,12 @@ interface Body {
 /** Finds a snapshot by id or ref name; throws a 404 InputError when there is none. */
 export type SnapshotResolver = (ref: string) => Promise<Snapshot>;
 
-/** Custom simulation: the body brings policies other than (only) a session policy. */
+/** Custom simulation: the body brings its policies (`{}` for none), not only a session policy. */
 export function isCustom(body: unknown): boolean {
   const p = (body as Body).policies;
-  return p !== undefined && Object.keys(p).some((k) => k !== 'session');
+  if (p === undefined) return false;
+  const keys = Object.keys(p);
+  return keys.length === 0 || keys.some((k) => k !== 'session');
 }
 
 function providerOf(body: Body): ProviderModule {

@@ -91,6 +91,7 @@ function errorDetail(e: ErrorObject): string {
   const p = e.params as Record<string, string>;
   if (e.keyword === 'additionalProperties') return `unknown field '${p.additionalProperty}'`;
   if (e.keyword === 'required') return `'${p.missingProperty}' is required`;
+  if (e.keyword === 'false schema') return `${e.instancePath} is not allowed here (a request that carries its policies is answered on its own, not against a snapshot)`;
   return `${e.instancePath || 'the body'} ${e.message ?? 'is invalid'}`;
 }
 
@@ -129,7 +130,9 @@ function checksFor(operationId: string): ParamCheck[] {
  */
 export function validateParams(operationId: string, query: Record<string, unknown>, params: Record<string, unknown>): void {
   const checks = checksFor(operationId);
-  for (const key of Object.keys(query ?? {})) {
+  // Operations that take query parameters reject unknown ones (a typo is an error, not a default).
+  const strict = checks.some((c) => c.in === 'query');
+  for (const key of strict ? Object.keys(query ?? {}) : []) {
     if (!checks.some((c) => c.in === 'query' && c.name === key)) throw new InputError('invalid_request', `/query/${pointerToken(key)}`, `unknown query parameter '${key}'`);
   }
   for (const c of checks) {

@@ -234,6 +234,7 @@ function skipWs(s: string, i: number): number {
  * skipping everything else: for explanations that point into large uploaded files without keeping a map.
  */
 export function locatePointer(text: string, pointer: string): Position | undefined {
+  if (pointer !== '' && !pointer.startsWith('/')) return undefined;
   const tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
   let i = skipWs(text, 0);
   for (const tok of tokens) {
@@ -254,8 +255,9 @@ export function locatePointer(text: string, pointer: string): Position | undefin
       }
       if (!found) return undefined;
     } else if (c === '[') {
+      // RFC 6901: an array index is 0 or a number without leading zeros.
+      if (!/^(0|[1-9]\d*)$/.test(tok)) return undefined;
       const n = Number(tok);
-      if (!/^\d+$/.test(tok)) return undefined;
       i = skipWs(text, i + 1);
       for (let k = 0; k < n; k++) {
         if (text[i] === ']') return undefined;

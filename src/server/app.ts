@@ -64,9 +64,10 @@ function makeHandlers(snapshots: SnapshotService, uploadLimit: number): Record<s
       return simulateManyResolved(body.requests!, resolve).then((results) => ({ results }));
     },
     uploadSnapshot: async (req, reply) => {
-      const query = req.query as { name?: string; activate?: string };
+      // Query values are already checked and typed against openapi.yaml (validateParams).
+      const query = req.query as { name?: string; activate?: boolean };
       let name = query.name;
-      let activate = query.activate !== 'false';
+      let activate = query.activate ?? true;
       const files: InputFile[] = [];
       if (req.isMultipart()) {
         for await (const part of req.parts()) {

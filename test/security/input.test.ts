@@ -20,6 +20,7 @@ const base = {
   action: 's3:GetObject',
   resource: 'arn:aws:s3:::b/k',
   resourceAccount: '111122223333',
+  policies: {},
 };
 
 function withStatement(statement: Record<string, unknown>) {
@@ -107,7 +108,7 @@ describe('bad input', () => {
   });
 
   it('a session policy for an IAM user', async () => {
-    const r = await post({ ...base, policies: { session: { document: { Version: '2012-10-17', Statement: [] } } } });
+    const r = await post({ ...base, policies: { identity: [], session: { document: { Version: '2012-10-17', Statement: [] } } } });
     expectProblem(r, 400, 'invalid_request', '/policies/session');
   });
 

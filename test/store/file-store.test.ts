@@ -3,7 +3,7 @@
  * point of a write leaves the store as it was once it is opened again. The crash cases run the built store
  * (dist/) in a child process that exits from the beforeRename hook, as a power cut would stop it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -366,6 +366,18 @@ describe('SnapshotService: concurrent upload and read', () => {
         return { k, snap: id1, files: undefined };
       }),
     );
+    // Meanwhile, poll the second snapshot until its upload ends: metadata is written last, so a read finds
+    // nothing or all of it, never metadata without files.
+    let uploaded = false;
+    const poll = (async () => {
+      let polls = 0;
+      while (!uploaded || polls === 0) {
+        polls++;
+        const s2 = await inner.read(id2);
+        if (s2) expect(s2.files).toEqual(files2);
+      }
+      return polls;
+    })();
     release();
     const results = await reads;
     const want = new Map(files1.map((f) => [f.name, f.text]));
@@ -375,7 +387,8 @@ describe('SnapshotService: concurrent upload and read', () => {
       if (r.files) expect(new Map(r.files), `read ${r.k}`).toEqual(want);
     }
 
-    const second = await upload;
+    const second = await upload.finally(() => (uploaded = true));
+    expect(await poll).toBeGreaterThan(0);
     expect(second.meta.id).toBe(id2);
     expect((await service.list()).snapshots.map((m) => m.id).sort()).toEqual([id1, id2].sort());
     expect(await service.getRef(ACTIVE)).toBe(id2);
@@ -393,7 +406,7 @@ describe('FileStore: a crash between the temporary file and the rename', () => {
    * Runs the built store in a child that exits with 9 at the n-th beforeRename: after the temporary file is
    * durable and before it replaces its target, as a process killed there would leave it.
    */
-  async function crashAt(n: number, op: { write?: StoredSnapshot; ref?: [string, string] }): Promise<ReturnType<typeof spawnSync>> {
+  async function crashAt(n: number, op: { write?: StoredSnapshot; ref?: [string, string] }): Promise<SpawnSyncReturns<string>> {
     const script = join(dir, 'crash.mjs');
     await writeFile(
       script,
