@@ -4,7 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../core/problem.js';
-import type { InputFile } from '../core/snapshot.js';
+import { isNdjson, type InputFile } from '../core/snapshot.js';
 
 export const MAX_FILES = 10_000;
 
@@ -21,12 +21,21 @@ export interface JsonUpload {
   files: { name: string; content: unknown }[];
 }
 
-/** Files of a JSON upload; an object content is kept as indented JSON text, so answers can cite its lines. */
+/**
+ * Files of a JSON upload; an object content is kept as indented JSON text, so answers can cite its lines.
+ * An array given for an NDJSON file becomes one line per item.
+ */
 export function filesFromJson(body: JsonUpload): InputFile[] {
-  return body.files.map((f, i) => ({
-    name: cleanName(f.name, `/files/${i}/name`),
-    text: typeof f.content === 'string' ? f.content : JSON.stringify(f.content, null, 2),
-  }));
+  return body.files.map((f, i) => {
+    const name = cleanName(f.name, `/files/${i}/name`);
+    const text =
+      typeof f.content === 'string'
+        ? f.content
+        : isNdjson(name) && Array.isArray(f.content)
+          ? f.content.map((line) => JSON.stringify(line)).join('\n') + '\n'
+          : JSON.stringify(f.content, null, 2);
+    return { name, text };
+  });
 }
 
 function field(block: Buffer, start: number, length: number): string {
@@ -35,7 +44,7 @@ function field(block: Buffer, start: number, length: number): string {
   return raw.subarray(0, end === -1 ? raw.length : end).toString('utf8');
 }
 
-/** The JSON files of a gzipped tar archive (ustar, with GNU long names); other entries are skipped. */
+/** The JSON and NDJSON files of a gzipped tar archive (ustar, with GNU long names); other entries are skipped. */
 export function filesFromTarGz(data: Buffer, maxBytes: number): InputFile[] {
   let tar: Buffer;
   try {
@@ -61,7 +70,7 @@ export function filesFromTarGz(data: Buffer, maxBytes: number): InputFile[] {
     const prefix = field(header, 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
-    if ((type !== '0' && type !== '7') || !name.endsWith('.json')) continue;
+    if ((type !== '0' && type !== '7') || !/\.(json|ndjson|jsonl)$/i.test(name)) continue;
     if (files.length >= MAX_FILES) throw new InputError('too_large', '', `more than ${MAX_FILES} files in the archive`, 413);
     files.push({ name: cleanName(name, ''), text: body.toString('utf8') });
   }

@@ -141,6 +141,10 @@ export interface Decision {
   missingContext: MissingContext[];
   nearMisses: NearMiss[];
   warnings: Warning[];
+  /** GCP only: the answer in the shape of Policy Troubleshooter v3 (providers/gcp). */
+  gcp?: Record<string, unknown>;
+  /** Azure only: Azure-specific detail, such as the evaluated policy expressions (providers/azure). */
+  azure?: Record<string, unknown>;
 }
 
 export type ExplainLevel = 'summary' | 'full';

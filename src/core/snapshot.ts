@@ -34,12 +34,36 @@ export function snapshotId(files: readonly InputFile[]): string {
   return h.digest('hex').slice(0, 32);
 }
 
+/** Newline-delimited JSON (Cloud Asset Inventory exports): by name, .ndjson or .jsonl. */
+export function isNdjson(name: string): boolean {
+  return /\.(ndjson|jsonl)$/i.test(name);
+}
+
+/** The lines of an NDJSON file that hold a value, with their 0-based line numbers in the text. */
+function ndjsonLines(text: string): { line: number; text: string }[] {
+  return text.split('\n').flatMap((t, line) => (t.trim() ? [{ line, text: t }] : []));
+}
+
+/**
+ * A file's value: one JSON document, or for NDJSON the array of its non-blank lines' values, so that
+ * pointer /i/... names the i-th value.
+ */
 function parseFile(f: InputFile): ParsedFile {
   let value: unknown;
-  try {
-    value = JSON.parse(f.text);
-  } catch {
-    throw new InputError('malformed_json', '', `${f.name} is not valid JSON`).inFile(f.name);
+  if (isNdjson(f.name)) {
+    value = ndjsonLines(f.text).map((l, i) => {
+      try {
+        return JSON.parse(l.text) as unknown;
+      } catch {
+        throw new InputError('malformed_json', `/${i}`, `${f.name} line ${l.line + 1} is not valid JSON`).inFile(f.name);
+      }
+    });
+  } else {
+    try {
+      value = JSON.parse(f.text);
+    } catch {
+      throw new InputError('malformed_json', '', `${f.name} is not valid JSON`).inFile(f.name);
+    }
   }
   try {
     guardJson(value);
@@ -59,6 +83,15 @@ function mergeScopes(scopes: ScopeNode[]): ScopeNode[] {
   return [...byId.values()].map((s) => (s.name ? s : { ...s, name: s.id }));
 }
 
+/** locatePointer for NDJSON: the first pointer token picks the line, the rest is looked up in it. */
+function locateInLines(text: string, pointer: string): Position | undefined {
+  const m = /^\/(\d+)(\/.*)?$/.exec(pointer);
+  if (!m) return undefined;
+  const l = ndjsonLines(text)[Number(m[1])];
+  const pos = l && locatePointer(l.text, m[2] ?? '');
+  return pos && { line: l.line + 1 + pos.line - 1, column: pos.column };
+}
+
 export class Snapshot {
   private readonly compiled = new Map<Provider, unknown>();
   private readonly positions = new Map<string, Position | undefined>();
@@ -75,7 +108,7 @@ export class Snapshot {
     const key = `${file}\u0000${pointer}`;
     if (this.positions.has(key)) return this.positions.get(key);
     const text = this.files.get(file);
-    const pos = text === undefined ? undefined : locatePointer(text, pointer);
+    const pos = text === undefined ? undefined : isNdjson(file) ? locateInLines(text, pointer) : locatePointer(text, pointer);
     if (this.positions.size > 10_000) this.positions.clear();
     this.positions.set(key, pos);
     return pos;
@@ -122,7 +155,7 @@ export function buildSnapshot(files: readonly InputFile[], modules: readonly Pro
     data.bindings.push(...g.bindings);
   }
   const stray = parsed.find((f) => !claimed.has(f.name));
-  if (stray) throw new InputError('invalid_request', '', `${stray.name} is not an input any provider recognises (see docs/aws-inputs.md)`).inFile(stray.name);
+  if (stray) throw new InputError('invalid_request', '', `${stray.name} is not an input any provider recognises (see docs/aws-inputs.md, docs/gcp-inputs.md, docs/azure-inputs.md)`).inFile(stray.name);
   data.scopes = mergeScopes(data.scopes);
   const graph = new Graph(data);
   for (const w of graph.warnings) warn({ code: 'scope_cycle', message: w });

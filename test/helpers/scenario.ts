@@ -11,8 +11,11 @@ export interface ExpectedCause {
   kind: string;
   layer: string;
   policy?: string;
-  statement?: { sid?: string; index?: number };
+  /** sid/index for AWS statements; binding (GCP role, Azure assignment name) and rule for the others. */
+  statement?: { sid?: string; index?: number; binding?: string; rule?: string };
   level?: string;
+  /** Where the policy is attached (a GCP resource, an Azure scope), compared case-insensitively. */
+  attachedTo?: string;
   /** Where the statement starts, when the policy came as text. */
   line?: number;
   column?: number;
@@ -22,16 +25,32 @@ export interface Scenario {
   name: string;
   doc: string;
   rule: string;
+  /**
+   * Native input files (name -> JSON value, or text), loaded as a snapshot the request is answered against.
+   * "estate" instead: the provider's bundled estate (fixtures/<provider>/estate). Absent: custom simulation.
+   */
+  inputs?: Record<string, unknown> | 'estate';
   request: unknown;
   expect: {
     decision: Decision['decision'];
     reason: Decision['reason'];
     causes: ExpectedCause[];
     errorContains?: string;
+    /** The cloud's HTTP status for the call (403, 400, 409, 412, ...). */
+    status?: number;
+    /** The cloud's error code (AccessDenied, AuthorizationFailed, FAILED_PRECONDITION, ...). */
+    code?: string;
     missingContext?: string[];
     warnings?: string[];
   };
 }
+
+/** Where each cloud's documentation lives: every scenario names the page its rule comes from. */
+const DOCS: Record<string, RegExp> = {
+  aws: /^https:\/\/(docs\.)?aws\.amazon\.com\//,
+  gcp: /^https:\/\/(cloud\.google\.com|docs\.cloud\.google\.com|developers\.google\.com|github\.com\/google\/cel-spec)\//,
+  azure: /^https:\/\/learn\.microsoft\.com\//,
+};
 
 export function scenarioFiles(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((f) => {
@@ -49,6 +68,9 @@ function matches(actual: Cause, want: ExpectedCause): boolean {
   if (want.policy !== undefined && actual.policy?.name !== want.policy) return false;
   if (want.statement?.sid !== undefined && actual.statement?.sid !== want.statement.sid) return false;
   if (want.statement?.index !== undefined && actual.statement?.index !== want.statement.index) return false;
+  if (want.statement?.binding !== undefined && actual.statement?.binding !== want.statement.binding) return false;
+  if (want.statement?.rule !== undefined && actual.statement?.rule !== want.statement.rule) return false;
+  if (want.attachedTo !== undefined && actual.policy?.attachedTo?.toLowerCase() !== want.attachedTo.toLowerCase()) return false;
   if (want.level !== undefined && actual.level !== want.level) return false;
   if (want.line !== undefined && actual.statement?.source?.line !== want.line) return false;
   if (want.column !== undefined && actual.statement?.source?.column !== want.column) return false;
@@ -56,12 +78,13 @@ function matches(actual: Cause, want: ExpectedCause): boolean {
 }
 
 function describeCause(c: Cause): string {
-  return JSON.stringify({ kind: c.kind, layer: c.layer, policy: c.policy?.name, statement: c.statement ? { sid: c.statement.sid, index: c.statement.index } : undefined, level: c.level });
+  return JSON.stringify({ kind: c.kind, layer: c.layer, policy: c.policy?.name, statement: c.statement ? { sid: c.statement.sid, index: c.statement.index, binding: c.statement.binding, rule: c.statement.rule } : undefined, level: c.level, attachedTo: c.policy?.attachedTo });
 }
 
 /** Asserts the answer against the scenario: decision, reason, the exact cause set, and the optional checks. */
 export function checkScenario(s: Scenario, d: Decision): void {
-  expect(s.doc, 'each scenario names its documentation page').toMatch(/^https:\/\/(docs\.)?aws\.amazon\.com\//);
+  const provider = (s.request as { provider?: string }).provider ?? 'aws';
+  expect(s.doc, 'each scenario names its documentation page').toMatch(DOCS[provider] ?? /^$/);
   expect(s.expect.causes, 'each scenario states its decisive causes').toBeInstanceOf(Array);
   const got = { decision: d.decision, reason: d.reason, causes: d.causes.map(describeCause) };
   expect({ decision: got.decision, reason: got.reason }, JSON.stringify(got, null, 1)).toEqual({ decision: s.expect.decision, reason: s.expect.reason });
@@ -69,6 +92,8 @@ export function checkScenario(s: Scenario, d: Decision): void {
   const missing = s.expect.causes.filter((w) => !d.causes.some((c) => matches(c, w)));
   expect({ unexpected: unexpected.map(describeCause), missing }, d.summary).toEqual({ unexpected: [], missing: [] });
   if (s.expect.errorContains) expect(d.error.message ?? '').toContain(s.expect.errorContains);
+  if (s.expect.status !== undefined) expect(d.error.status).toBe(s.expect.status);
+  if (s.expect.code !== undefined) expect(d.error.code).toBe(s.expect.code);
   if (s.expect.missingContext) {
     expect(d.missingContext.map((m) => m.key.toLowerCase()).sort()).toEqual(s.expect.missingContext.map((k) => k.toLowerCase()).sort());
   }
