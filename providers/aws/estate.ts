@@ -71,6 +71,15 @@ export class AwsEstate {
       const node = g.policy(a.policy);
       if (node?.provider === 'aws' && KIND_OF_ATTACHMENT[a.kind]) this.compiledPolicy(node, KIND_OF_ATTACHMENT[a.kind]!);
     }
+    // Every principal's, account's and resource's view is built now, so no request pays for a first use.
+    for (const p of this.principals.values()) if (p.kind === 'user' || p.kind === 'role') this.holderPolicies(p);
+    for (const s of g.data.scopes) {
+      if (s.kind !== 'aws:account') continue;
+      this.levels('scp', s.id);
+      this.levels('rcp', s.id);
+      this.orgPath(s.id);
+    }
+    for (const a of g.data.attachments) if (a.kind === 'resource' || a.kind === 'trust') this.resourcePolicy(a.target, a.kind);
   }
 
   compiledPolicy(node: PolicyNode, kind: PolicyKind): CompiledPolicy | null {
