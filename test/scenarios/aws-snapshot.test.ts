@@ -13,7 +13,7 @@ const files = scenarioFiles(root);
 let snapshot: Snapshot;
 
 beforeAll(async () => {
-  snapshot = loadSnapshot(await fixtureFiles(), 'fixtures');
+  snapshot = loadSnapshot(await fixtureFiles('fixtures/aws/estate'), 'fixtures');
 });
 
 describe('AWS snapshot scenarios', () => {

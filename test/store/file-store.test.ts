@@ -52,7 +52,7 @@ const refDir = () => readdir(join(dir, 'refs'));
 
 /** The estate with one file changed: a second, different bundle (another id) that still loads. */
 async function secondBundle(): Promise<InputFile[]> {
-  return (await fixtureFiles()).map((f) => (f.name.endsWith('org.json') ? { ...f, text: f.text + '\n' } : f));
+  return (await fixtureFiles('fixtures/aws/estate')).map((f) => (f.name.endsWith('org.json') ? { ...f, text: f.text + '\n' } : f));
 }
 
 /** A few requests from the snapshot scenarios: allowed and denied answers, with and without context. */
