@@ -25,7 +25,7 @@ const rows = [];
 const row = (name, r, baseline) =>
   rows.push({ input: name, 'median µs': r.median.toFixed(2), 'decisions/s': Math.round(r.perSecond).toLocaleString('en'), 'vs baseline': baseline ? `${(r.median / baseline.median).toFixed(1)}x` : '1.0x' });
 
-const anonymous = { provider: 'aws', principal: 'anonymous', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', resourceAccount: '111122223333' };
+const anonymous = { provider: 'aws', principal: 'anonymous', action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', resourceAccount: '111122223333', policies: {} };
 const baseline = measure(() => simulate(anonymous));
 row('baseline: no policies (anonymous)', baseline);
 const typical = typicalRequest();
@@ -98,3 +98,18 @@ console.table([
   })),
   { estate: 'growth when the estate doubles', 'upload+compile s': grow('uploadMs'), 'on disk MB': grow('bytes'), 'RSS MB': grow('rssMB'), 'median µs/decision': grow('medianUs'), 'decisions/s': '' },
 ]);
+
+// A large Google Cloud organization (bench/gcp-estate.mjs), in its own process so RSS is its own.
+const g = JSON.parse(execFileSync(process.execPath, ['--expose-gc', 'bench/gcp-estate.mjs', '1'], { encoding: 'utf8' }).trim().split('\n').pop());
+console.log(`\nSnapshot of a large Google Cloud organization (${g.shape.folders} folders, ${g.shape.projects.toLocaleString('en')} projects, ${g.shape.bindings.toLocaleString('en')} bindings, ${g.shape.denyRules} deny rules, ${g.shape.groups.toLocaleString('en')} nested groups)`);
+console.table([{
+  'load+compile s': (g.loadMs / 1000).toFixed(2), 'input MB': (g.bytes / 1048576).toFixed(1), 'RSS MB': g.rssMB.toFixed(0),
+  'median µs/decision': g.medianUs.toFixed(1), 'decisions/s': Math.round(1e6 / g.medianUs).toLocaleString('en'), outcomes: Object.entries(g.outcomes).map(([k, v]) => `${k} ${v}`).join(', '),
+}]);
+
+// A large Azure tenant (bench/azure-estate.mjs), in its own process so RSS is its own.
+const az = JSON.parse(execFileSync(process.execPath, ['--expose-gc', 'bench/azure-estate.mjs', '1'], { encoding: 'utf8' }).trim().split('\n').pop());
+const azShape = az.shape;
+console.log(`\nSnapshot of a large Azure tenant (${azShape.managementGroupLevels} management-group levels, ${azShape.subscriptions} subscriptions, ${azShape.resources.toLocaleString('en')} resources, ${azShape.roleAssignments.toLocaleString('en')} role assignments, ${azShape.policyAssignments} policy assignments)`);
+console.table(Object.entries({ 'load+compile s': az.loadMs / 1000, 'input MB': az.bytes / 1048576, 'RSS MB': az.rssMB, 'median µs/decision': az.medianUs }).map(([what, v]) => ({ what, value: v.toFixed(2) })));
+console.log(`decision mix: ${Object.entries(az.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);

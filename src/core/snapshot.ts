@@ -84,10 +84,10 @@ function mergeScopes(scopes: ScopeNode[]): ScopeNode[] {
 }
 
 /** locatePointer for NDJSON: the first pointer token picks the line, the rest is looked up in it. */
-function locateInLines(text: string, pointer: string): Position | undefined {
+function locateInLines(lines: readonly { line: number; text: string }[], pointer: string): Position | undefined {
   const m = /^\/(\d+)(\/.*)?$/.exec(pointer);
   if (!m) return undefined;
-  const l = ndjsonLines(text)[Number(m[1])];
+  const l = lines[Number(m[1])];
   const pos = l && locatePointer(l.text, m[2] ?? '');
   return pos && { line: l.line + 1 + pos.line - 1, column: pos.column };
 }
@@ -95,6 +95,8 @@ function locateInLines(text: string, pointer: string): Position | undefined {
 export class Snapshot {
   private readonly compiled = new Map<Provider, unknown>();
   private readonly positions = new Map<string, Position | undefined>();
+  /** An NDJSON file's lines, split once on the first lookup in it. */
+  private readonly lines = new Map<string, { line: number; text: string }[]>();
 
   constructor(
     readonly meta: SnapshotMeta,
@@ -108,7 +110,12 @@ export class Snapshot {
     const key = `${file}\u0000${pointer}`;
     if (this.positions.has(key)) return this.positions.get(key);
     const text = this.files.get(file);
-    const pos = text === undefined ? undefined : isNdjson(file) ? locateInLines(text, pointer) : locatePointer(text, pointer);
+    let pos: Position | undefined;
+    if (text !== undefined && isNdjson(file)) {
+      let lines = this.lines.get(file);
+      if (!lines) this.lines.set(file, (lines = ndjsonLines(text)));
+      pos = locateInLines(lines, pointer);
+    } else if (text !== undefined) pos = locatePointer(text, pointer);
     if (this.positions.size > 10_000) this.positions.clear();
     this.positions.set(key, pos);
     return pos;

@@ -53,3 +53,9 @@ export async function call(app: FastifyInstance, opts: InjectOptions & { url: st
   const type = String(res.headers['content-type'] ?? '');
   return { status: res.statusCode, type, raw: res.body, body: type.includes('json') ? JSON.parse(res.body) : res.body };
 }
+
+/** `call` for JSON bodies: `json('POST', '/v1/simulate', body)`. */
+export function jsonClient(app: FastifyInstance) {
+  return (method: string, url: string, body?: unknown) =>
+    call(app, { method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+}

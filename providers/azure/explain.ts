@@ -1,0 +1,478 @@
+/**
+ * Turns an Azure evaluation into the common answer: the decision, the error as Azure returns it
+ * (AuthorizationFailed, DenyAssignmentAuthorizationFailed, RequestDisallowedByPolicy, ScopeLocked, the
+ * storage data-plane AuthorizationPermissionMismatch), the decisive causes, the layer trace in Azure's
+ * order (deny assignments, role assignments, then for writes Azure Policy and locks), near misses and the
+ * attributes a condition needed.
+ * https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
+ * https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-policy-requestdisallowedbypolicy
+ */
+import type { Cause, CloudError, ConditionTrace, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, SourceLocation, StatementRef, StatementTrace } from '../../src/core/decision.js';
+import type { Origin } from '../../src/core/graph.js';
+import type { AbacTraceItem } from './abac.js';
+import type { ConditionResult } from './conditions.js';
+import type { LockHit } from './locks.js';
+import type { PolicyEval, PolicyResult } from './policy.js';
+import type { Assignment, DenyAssignment, RoleDefinition } from './rbac-model.js';
+import type { AssignmentTrace, BlockTrace, DenyHit, Grant, Miss, RbacResult } from './rbac.js';
+import type { AzureRequest } from './request.js';
+import { scopeLabel } from './ids.js';
+
+export interface Evaluation {
+  req: AzureRequest;
+  rbac: RbacResult;
+  /** Absent when Azure Policy does not evaluate the request (reads, POST operations, data actions). */
+  policy?: PolicyResult;
+  /** Absent on the data plane and for reads. */
+  locks?: LockHit[];
+  /** For a refused storage data action: can the principal list the account keys instead? */
+  sharedKey?: string;
+}
+
+/** Where an object came from: file and pointer (line and column are added for causes only, see located). */
+function source(origin: Origin | undefined, pointer?: string): SourceLocation | undefined {
+  return origin ? { file: origin.file, pointer: pointer ?? origin.pointer } : undefined;
+}
+
+/**
+ * Line and column for a decisive cause's sources. Only causes get them: a lookup scans its file, and layer
+ * traces and near misses can name many objects (they keep the file and pointer).
+ */
+function located(req: AzureRequest, causes: Cause[]): Cause[] {
+  for (const c of causes) {
+    for (const src of [c.policy?.source, c.statement?.source]) {
+      if (!src || src.file === 'request') continue;
+      const pos = req.estate.snapshot.locate(src.file, src.pointer);
+      if (pos) {
+        src.line = pos.line;
+        src.column = pos.column;
+      }
+    }
+  }
+  return causes;
+}
+
+/** A cause's policy: the object, where it sits, and where it came from. */
+function ref(id: string, name: string, type: string, attachedTo: string, origin: Origin | undefined): PolicyRef {
+  const out: PolicyRef = { id, name, type, attachedTo };
+  const src = source(origin);
+  if (src) out.source = src;
+  return out;
+}
+
+function assignmentRef(a: Assignment, role: RoleDefinition | undefined): PolicyRef {
+  return ref(a.id, role?.roleName ?? a.roleDefinitionId, 'azure:role_assignment', a.scopeAsGiven, a.origin);
+}
+
+function blockStatement(a: Assignment, role: RoleDefinition | undefined, index: number | undefined): StatementRef {
+  const st: StatementRef = { binding: a.name };
+  if (index !== undefined) {
+    st.index = index;
+    const block = role?.blocks[index];
+    const src = block?.pointer && role?.origin ? source(role.origin, block.pointer) : undefined;
+    if (src) st.source = src;
+  }
+  return st;
+}
+
+function denyRef(d: DenyAssignment): PolicyRef {
+  return ref(d.id, d.name, 'azure:deny_assignment', d.scopeAsGiven, d.origin);
+}
+
+function policyRef(e: PolicyEval): PolicyRef {
+  return ref(e.assignment.id, e.assignment.name, 'azure:policy_assignment', e.assignment.scopeAsGiven, e.assignment.origin);
+}
+
+function policyStatement(e: PolicyEval): StatementRef {
+  const st: StatementRef = { rule: e.definition.name };
+  if (e.referenceId !== undefined) st.binding = e.referenceId;
+  const src = source(e.definition.origin);
+  if (src) st.source = src;
+  return st;
+}
+
+function lockRef(l: LockHit): PolicyRef {
+  return ref(l.lock.id, l.lock.name, 'azure:lock', l.lock.scopeAsGiven, l.lock.origin);
+}
+
+function who(req: AzureRequest, id: string | undefined): string {
+  if (!id) return req.display;
+  const g = req.estate.snapshot.graph.principal(id);
+  return `group ${g && g.name !== g.id ? `${g.name} (${id})` : id}`;
+}
+
+const TAG = /blobs\/tags:(.*)<\$key_case_sensitive\$>\]$/i;
+
+/** An attribute as a sentence names it: `the blob index tag Project`. */
+function attributeLabel(attribute: string): string {
+  const tag = TAG.exec(attribute);
+  return tag ? `the blob index tag ${tag[1]}` : attribute;
+}
+
+/** "because the blob index tag Project is 'x' (...)" for the false comparisons of a condition. */
+function conditionDetail(results: ConditionResult[]): string {
+  const leaves: AbacTraceItem[] = results.flatMap((r) => r.trace.filter((t) => t.result === false && t.attribute !== undefined));
+  if (!leaves.length) return '';
+  return `because ${leaves
+    .slice(0, 3)
+    .map((t) => `${attributeLabel(t.attribute!)} ${t.actual === undefined ? 'is absent' : `is ${typeof t.actual === 'string' ? `'${t.actual}'` : JSON.stringify(t.actual)}`} (${t.expression.trim().replace(/^\((.*)\)$/s, '$1')})`)
+    .join('; ')}`;
+}
+
+// ------------------------------------------------------------------------------------------------ errors
+
+const STORAGE_MISMATCH = 'This request is not authorized to perform this operation using this permission.';
+
+function dataPlaneError(req: AzureRequest): CloudError | undefined {
+  if (!req.isData) return undefined;
+  if (req.actionLower.startsWith('microsoft.storage/')) return { status: 403, code: 'AuthorizationPermissionMismatch', message: STORAGE_MISMATCH };
+  if (req.actionLower.startsWith('microsoft.keyvault/')) {
+    return { status: 403, code: 'Forbidden', message: `Caller is not authorized to perform action on resource. (ForbiddenByRbac) Caller: oid=${req.principal}; Action: '${req.action}'; Resource: '${req.resourceAsGiven.toLowerCase()}'; Assignment: (not found); DecisionReason: 'DeniedWithNoValidRBAC'` };
+  }
+  return undefined;
+}
+
+function authorizationFailed(req: AzureRequest): CloudError {
+  return dataPlaneError(req) ?? {
+    status: 403,
+    code: 'AuthorizationFailed',
+    message: `The client '${req.display}' with object id '${req.principal}' does not have authorization to perform action '${req.action}' over scope '${req.errorScope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+  };
+}
+
+function denyFailed(req: AzureRequest, d: DenyAssignment): CloudError {
+  return dataPlaneError(req) ?? {
+    status: 403,
+    code: 'DenyAssignmentAuthorizationFailed',
+    message: `The client '${req.display}' with object id '${req.principal}' has permission to perform action '${req.action}' on scope '${req.errorScope}'; however, the access is denied because of the deny assignment with name '${d.name}' and Id '${d.guid.replace(/-/g, '')}' at scope '${d.scopeAsGiven}'.`,
+  };
+}
+
+function policyIdentifiers(evals: PolicyEval[]): string {
+  return JSON.stringify(
+    evals.map((e) => {
+      const o: Record<string, unknown> = { policyAssignment: { name: e.assignment.displayName, id: e.assignment.id }, policyDefinition: { name: e.definition.displayName, id: e.definition.armId } };
+      if (e.definition.version) (o.policyDefinition as Record<string, unknown>).version = e.definition.version;
+      if (e.set) o.policySetDefinition = { name: e.set.displayName, id: e.set.armId };
+      return o;
+    }),
+  );
+}
+
+function policyMessage(req: AzureRequest, evals: PolicyEval[]): string {
+  const name = req.resourceAsGiven.split('/').filter((x) => x !== '').pop() ?? '';
+  const reasons = evals.flatMap((e) => e.assignment.nonComplianceMessages.filter((m) => m.referenceId === undefined || m.referenceId === e.referenceId).map((m) => m.message));
+  if (reasons.length) return `Resource '${name}' was disallowed by policy. Reasons: '${reasons.join("', '")}'. See error details for policy resource IDs.`;
+  if (req.verb === 'delete') return `The action 'delete' on resource '${name}' was disallowed by policy. Policy identifiers: '${policyIdentifiers(evals)}'.`;
+  return `Resource '${name}' was disallowed by policy. Policy identifiers: '${policyIdentifiers(evals)}'.`;
+}
+
+/** The RequestDisallowedByPolicy body ARM returns, with the evaluated expressions. */
+function policyErrorBody(req: AzureRequest, evals: PolicyEval[]): Record<string, unknown> {
+  return {
+    error: {
+      code: 'RequestDisallowedByPolicy',
+      target: req.resourceAsGiven.split('/').filter((x) => x !== '').pop() ?? '',
+      message: policyMessage(req, evals),
+      additionalInfo: evals.map((e) => ({ type: 'PolicyViolation', info: violationInfo(e) })),
+    },
+  };
+}
+
+/** One PolicyViolation's info, with the fields ARM includes only when they apply. */
+function violationInfo(e: PolicyEval): Record<string, unknown> {
+  const info: Record<string, unknown> = {
+    evaluationDetails: { evaluatedExpressions: e.expressions.map(expressionOut) },
+    policyDefinitionId: e.definition.armId,
+    policyDefinitionName: e.definition.name,
+    policyDefinitionDisplayName: e.definition.displayName,
+    policyDefinitionEffect: e.effect,
+    policyAssignmentId: e.assignment.id,
+    policyAssignmentName: e.assignment.name,
+    policyAssignmentDisplayName: e.assignment.displayName,
+    policyAssignmentScope: e.assignment.scopeAsGiven,
+    policyAssignmentParameters: e.assignment.rawParameters,
+    policyExemptionIds: e.exemption ? [e.exemption.exemption.id] : [],
+    policyEnrollmentIds: [],
+  };
+  if (e.definition.version) info.policyDefinitionVersion = e.definition.version;
+  if (e.set) {
+    info.policySetDefinitionId = e.set.armId;
+    info.policySetDefinitionName = e.set.name;
+    if (e.referenceId !== undefined) info.policyDefinitionReferenceId = e.referenceId;
+  }
+  return info;
+}
+
+const KIND_NAMES = { field: 'Field', value: 'Value', count: 'Count' } as const;
+
+/** One evaluated expression, as RequestDisallowedByPolicy's evaluationDetails word it. */
+function expressionOut(x: PolicyEval['expressions'][number]): Record<string, unknown> {
+  const o: Record<string, unknown> = { result: x.result ? 'True' : 'False', expressionKind: KIND_NAMES[x.kind ?? (x.field !== undefined ? 'field' : 'value')], expression: x.expression };
+  if (x.path !== undefined || x.field !== undefined) o.path = x.path ?? x.field;
+  if (x.operator !== undefined) o.operator = x.operator;
+  if (x.actual !== undefined) o.expressionValue = x.actual;
+  if (x.expected !== undefined) o.targetValue = x.expected;
+  o.pointer = x.pointer;
+  return o;
+}
+
+function lockError(req: AzureRequest, locks: LockHit[]): CloudError {
+  const op = req.verb === 'delete' ? 'delete' : 'write';
+  return { status: 409, code: 'ScopeLocked', message: `The scope '${req.errorScope}' cannot perform ${op} operation because following scope(s) are locked: '${locks.map((l) => l.lock.scopeAsGiven).join("', '")}'. Please remove the lock and try again.` };
+}
+
+// ------------------------------------------------------------------------------------------------ causes
+
+function denyCause(h: DenyHit): Cause {
+  return { kind: 'explicit_deny', layer: 'deny_assignment', policy: denyRef(h.deny), statement: { index: h.block.index }, why: `deny assignment ${h.deny.name} at ${h.deny.scopeAsGiven} names ${h.via} and denies ${h.pattern}${h.result === 'unknown' ? ' if its condition holds' : ''}` };
+}
+
+function grantCause(req: AzureRequest, g: Grant): Cause {
+  const open = g.result === 'unknown' ? ` if its condition holds (it reads ${[...new Set(g.missing)].join(', ')})` : '';
+  return { kind: 'grant', layer: 'rbac', policy: assignmentRef(g.assignment, g.role), statement: blockStatement(g.assignment, g.role, g.block.index), why: `${g.role.roleName} assigned to ${who(req, g.via)} at ${g.assignment.scopeAsGiven} grants ${req.action} through ${req.isData ? 'DataActions' : 'Actions'} ${g.pattern}${open}` };
+}
+
+function policyCause(req: AzureRequest, e: PolicyEval): Cause {
+  const what = e.effect === 'denyaction' ? 'denyAction blocks the DELETE' : `deny blocks the ${req.method ?? 'PUT'}`;
+  const evaluated = e.expressions.slice(0, 4).map((x) => `${x.expression}${x.operator ? ` ${x.operator} ${JSON.stringify(x.expected)}` : ''} is ${x.result} for ${JSON.stringify(x.actual)}`);
+  const on = e.cascadeResource ? ` resource ${e.cascadeResource} in the group` : '';
+  return { kind: 'blocked_by_guardrail', layer: 'azure_policy', policy: policyRef(e), statement: policyStatement(e), why: `policy assignment ${e.assignment.name} (definition ${e.definition.name}${e.referenceId ? `, reference ${e.referenceId}` : ''}) at ${e.assignment.scopeAsGiven}: the rule matches${on} and ${what}${e.blocks === 'unknown' ? ` unless ${e.note}` : ''}${evaluated.length ? `; evaluated: ${evaluated.join('; ')}` : ''}` };
+}
+
+function lockCause(l: LockHit): Cause {
+  return { kind: 'blocked_by_guardrail', layer: 'lock', policy: lockRef(l), why: l.why };
+}
+
+const MISS_FAILED: Record<Miss['kind'], string[]> = { not_actions: ['action'], plane: ['action'], condition: ['condition'], scope: ['resource'], unknown_role: ['role'] };
+const MAX_NEAR_MISSES = 10;
+
+function nearMisses(req: AzureRequest, misses: Miss[]): NearMiss[] {
+  return misses.slice(0, MAX_NEAR_MISSES).map((m) => {
+    let why = m.why;
+    if (m.kind === 'condition' && m.role && m.block) {
+      const detail = conditionDetail(m.conditions ?? []);
+      if (detail) why += ` ${detail}`;
+    }
+    if (m.via) why += ` (assigned to ${who(req, m.via)})`;
+    return { layer: 'rbac', policy: assignmentRef(m.assignment, m.role), statement: blockStatement(m.assignment, m.role, m.block?.index), failed: MISS_FAILED[m.kind], why };
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ layers
+
+/** One leaf of an ABAC condition, as the common condition trace words it. */
+function conditionTrace(t: AbacTraceItem): ConditionTrace {
+  const c: ConditionTrace = { operator: t.expression.trim(), key: t.attribute ?? '', values: [], keySource: t.result === 'unknown' ? 'unknown' : t.actual === undefined ? 'absent' : 'request', result: t.result };
+  if (t.actual !== undefined) c.requestValues = (Array.isArray(t.actual) ? t.actual : [t.actual]).map(String);
+  if (t.note !== undefined) c.note = t.note;
+  return c;
+}
+
+function blockTrace(t: AssignmentTrace, b: BlockTrace): StatementTrace {
+  const st: StatementTrace = {
+    index: b.index,
+    effect: 'Allow',
+    applies: b.applies,
+    action: { matched: b.action, detail: b.detail },
+    resource: { matched: true, detail: `assigned at ${t.assignment.scopeAsGiven}` },
+    principal: { matched: true, how: t.via ? `through group ${t.via}` : 'direct' },
+    conditions: b.conditions.flatMap((c) => c.trace.filter((x) => x.attribute !== undefined).map(conditionTrace)),
+  };
+  const src = blockStatement(t.assignment, t.role, b.index).source;
+  if (src) st.source = src;
+  return st;
+}
+
+function layers(ev: Evaluation, full: boolean): LayerTrace[] {
+  const { req, rbac } = ev;
+  const out: LayerTrace[] = [];
+  const denyVerdict: LayerVerdict = rbac.denies.some((h) => h.result === true) ? 'deny' : rbac.denies.length ? 'unknown' : 'no_match';
+  const denies = [...new Set([...rbac.denies.map((h) => h.deny), ...rbac.denySkips.map((s) => s.deny)])];
+  out.push({
+    layer: 'deny_assignment',
+    verdict: denies.length ? denyVerdict : 'not_applicable',
+    note: denies.length ? [...rbac.denies.map((h) => `${h.deny.name}: applies (${h.via})`), ...rbac.denySkips.map((s) => `${s.deny.name}: ${s.why}`)].join('; ') : 'no deny assignment on the scope chain',
+    policies: denies.map((d) => ({ policy: denyRef(d) })),
+  });
+  const grants = rbac.grants.filter((g) => g.result !== false && req.chain.includes(g.assignment.scope));
+  const rbacVerdict: LayerVerdict = grants.some((g) => g.result === true) ? 'allow' : grants.length ? 'unknown' : 'no_match';
+  out.push({
+    layer: 'rbac',
+    verdict: rbacVerdict,
+    note: `${rbac.considered} role assignment${rbac.considered === 1 ? '' : 's'} to the principal or its groups on the scope chain ${req.chain.join(' → ')}`,
+    policies: rbac.traces.map((t) => (full ? { policy: assignmentRef(t.assignment, t.role), statements: t.blocks.map((b) => blockTrace(t, b)) } : { policy: assignmentRef(t.assignment, t.role) })),
+  });
+  if (ev.policy) {
+    const p = ev.policy;
+    const verdict: LayerVerdict = p.evaluations.some((e) => e.blocks === true) ? 'deny' : p.evaluations.some((e) => e.blocks === 'unknown') ? 'unknown' : p.evaluations.length ? 'allow' : 'not_applicable';
+    out.push({
+      layer: 'azure_policy',
+      verdict,
+      note: [...p.evaluations.map((e) => `${e.assignment.name}/${e.referenceId ?? e.definition.name}: ${e.note}`), ...p.skipped.map((s) => `${s.assignment.name}: ${s.why}`)].join('; ') || 'no policy assignment on the scope chain',
+      policies: p.evaluations.map((e) => ({ policy: policyRef(e) })),
+    });
+  } else {
+    out.push({ layer: 'azure_policy', verdict: 'not_applicable', note: req.isData ? 'Azure Policy does not evaluate data-plane operations' : `Azure Policy evaluates PUT, PATCH and (denyAction) DELETE requests, not ${req.verb === 'read' ? 'reads' : 'POST operations'}` });
+  }
+  if (ev.locks) {
+    const verdict: LayerVerdict = ev.locks.some((l) => l.blocks) ? 'deny' : ev.locks.length ? 'allow' : 'not_applicable';
+    out.push({ layer: 'lock', verdict, note: ev.locks.map((l) => l.why).join('; ') || 'no lock on the scope chain', policies: ev.locks.map((l) => ({ policy: lockRef(l) })) });
+  } else {
+    out.push({ layer: 'lock', verdict: 'not_applicable', note: req.isData ? 'locks apply to the control plane only: data operations are unaffected' : 'locks do not block reads' });
+  }
+  return out;
+}
+
+function missingContext(openDenies: DenyHit[], openGrants: Grant[], openPolicies: PolicyEval[]): MissingContext[] {
+  const byKey = new Map<string, MissingContext>();
+  const use = (key: string, layer: string, policy: string, statement: StatementRef) => {
+    let m = byKey.get(key.toLowerCase());
+    if (!m) byKey.set(key.toLowerCase(), (m = { key, usedBy: [] }));
+    m.usedBy.push({ layer, policy, statement });
+  };
+  for (const h of openDenies) for (const k of h.condition?.missing ?? []) use(k, 'deny_assignment', h.deny.name, { index: h.block.index });
+  for (const g of openGrants) for (const k of g.missing) use(k, 'rbac', g.role.roleName, blockStatement(g.assignment, g.role, g.block.index));
+  for (const e of openPolicies) use('time', 'azure_policy', e.assignment.name, { rule: e.definition.name });
+  return [...byKey.values()];
+}
+
+function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { req } = ev;
+  const out: Record<string, unknown> = {
+    action: req.action,
+    isDataAction: req.isData,
+    verb: req.verb,
+    scope: req.scopeAsGiven,
+    scopeChain: req.chain,
+    principal: { id: req.principal, name: req.display, kind: req.principalNode?.kind ?? 'user', groups: [...req.groups] },
+  };
+  if (req.method) out.method = req.method;
+  if (req.blobPath !== undefined) out.blobPath = req.blobPath;
+  if (ev.policy) {
+    out.policyEvaluations = ev.policy.evaluations.map((e) => {
+      const o: Record<string, unknown> = {
+        policyAssignmentId: e.assignment.id,
+        policyAssignmentName: e.assignment.name,
+        policyDefinitionId: e.definition.armId,
+        policyDefinitionName: e.definition.name,
+        effect: e.effect,
+        result: e.blocks === true ? 'blocks' : e.blocks === 'unknown' ? 'open' : e.matched === undefined ? 'not_evaluated' : !e.matched ? 'compliant' : !e.enforced ? 'not_enforced' : 'exempt',
+        note: e.note,
+        evaluatedExpressions: e.expressions.map(expressionOut),
+      };
+      if (e.set) o.policySetDefinitionId = e.set.armId;
+      if (e.referenceId !== undefined) o.policyDefinitionReferenceId = e.referenceId;
+      if (e.exemption) o.policyExemptionId = e.exemption.exemption.id;
+      return o;
+    });
+  }
+  if (errorBody) out.errorBody = errorBody;
+  if (ev.sharedKey) out.sharedKey = ev.sharedKey;
+  return out;
+}
+
+const NO_ERROR: CloudError = { status: 200, code: null, message: null };
+
+export function explain(ev: Evaluation, full: boolean): Decision {
+  const { req, rbac } = ev;
+  const what = `${req.display} → ${req.action} on ${scopeLabel(req.scopeAsGiven)}${req.blobPath !== undefined ? ` (blob ${req.blobPath})` : ''}`;
+  const trace = layers(ev, full);
+  const warnings = [...req.warnings];
+  if (ev.sharedKey) warnings.push({ code: 'shared_key_bypass', message: ev.sharedKey });
+  // Each branch returns through answer(): a literal per branch, no object spread (this runs per request).
+  const answer = (d: Omit<Decision, 'provider' | 'layers' | 'warnings'>): Decision => ({
+    provider: 'azure',
+    decision: d.decision,
+    reason: d.reason,
+    error: d.error,
+    summary: d.summary,
+    causes: d.causes,
+    layers: trace,
+    missingContext: d.missingContext,
+    nearMisses: d.nearMisses,
+    warnings,
+    azure: d.azure!,
+  });
+  const definiteDenies = rbac.denies.filter((h) => h.result === true);
+  const openDenies = rbac.denies.filter((h) => h.result === 'unknown');
+  const grants = rbac.grants.filter((g) => g.result === true);
+  const openGrants = rbac.grants.filter((g) => g.result === 'unknown');
+  const blockingPolicies = ev.policy?.evaluations.filter((e) => e.blocks === true) ?? [];
+  const openPolicies = ev.policy?.evaluations.filter((e) => e.blocks === 'unknown') ?? [];
+  const blockingLocks = ev.locks?.filter((l) => l.blocks) ?? [];
+
+  if (definiteDenies.length) {
+    const first = definiteDenies[0]!;
+    const err = denyFailed(req, first.deny);
+    return answer({
+      decision: 'denied',
+      reason: 'explicit_deny',
+      error: err,
+      summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${what} (it names ${first.via}); deny assignments win over every role assignment${definiteDenies.length > 1 ? ` (and ${definiteDenies.length - 1} more deny assignment${definiteDenies.length > 2 ? 's' : ''})` : ''}.`,
+      causes: located(req, definiteDenies.map((h) => denyCause(h))),
+      missingContext: [],
+      nearMisses: [],
+      azure: detail(ev, { error: { code: err.code, message: err.message } }),
+    });
+  }
+  if (!grants.length && !openGrants.length) {
+    const near = nearMisses(req, rbac.misses);
+    const err = authorizationFailed(req);
+    return answer({
+      decision: 'denied',
+      reason: 'no_grant',
+      error: err,
+      summary: `Denied: no role assignment on the scope chain (resource, resource group, subscription, management groups, root) grants ${what}${near.length ? `. Closest: ${near[0]!.why}` : ''}.`,
+      causes: [{ kind: 'missing_grant', layer: 'rbac', why: `none of the ${rbac.considered} role assignment${rbac.considered === 1 ? '' : 's'} to ${req.display} or its ${req.groups.length} group${req.groups.length === 1 ? '' : 's'} on the scope chain grants ${req.action}${req.isData ? ' as a data action' : ''}` }],
+      missingContext: [],
+      nearMisses: near,
+      azure: detail(ev, { error: { code: err.code, message: err.message } }),
+    });
+  }
+  if (blockingPolicies.length || blockingLocks.length) {
+    const body = blockingPolicies.length ? policyErrorBody(req, blockingPolicies) : undefined;
+    const err: CloudError = blockingPolicies.length ? { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, blockingPolicies) } : lockError(req, blockingLocks);
+    const firstPolicy = blockingPolicies[0];
+    const firstLock = blockingLocks[0];
+    const summary = firstPolicy
+      ? `Denied: Azure Policy assignment '${firstPolicy.assignment.name}' (definition '${firstPolicy.definition.name}') at ${firstPolicy.assignment.scopeAsGiven} ${firstPolicy.effect === 'denyaction' ? 'denies the DELETE (denyAction)' : `denies the ${req.method ?? 'write'}`} with RequestDisallowedByPolicy${firstLock ? `; ${firstLock.lock.level} lock '${firstLock.lock.name}' would block it too` : ''}.`
+      : `Denied: ${firstLock!.lock.level} lock '${firstLock!.lock.name}' on ${firstLock!.lock.scopeAsGiven} ${firstLock!.lock.level === 'ReadOnly' ? 'makes the scope read-only' : 'keeps the scope from being deleted'}: ${req.method ?? req.verb} fails with ScopeLocked (409), whatever the caller's roles.`;
+    return answer({
+      decision: 'denied',
+      reason: 'guardrail',
+      error: err,
+      summary,
+      causes: located(req, [...blockingPolicies.map((e) => policyCause(req, e)), ...blockingLocks.map((l) => lockCause(l))]),
+      missingContext: [],
+      nearMisses: [],
+      azure: detail(ev, body ?? { error: { code: err.code, message: err.message } }),
+    });
+  }
+  if (openDenies.length || !grants.length || openPolicies.length) {
+    const keys = missingContext(openDenies, grants.length ? [] : openGrants, openPolicies);
+    const err = openDenies.length ? denyFailed(req, openDenies[0]!.deny) : !grants.length ? authorizationFailed(req) : { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, openPolicies) };
+    return answer({
+      decision: 'conditional',
+      reason: openDenies.length ? 'explicit_deny' : !grants.length ? 'no_grant' : 'guardrail',
+      error: err,
+      summary: `Conditional: ${what} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : `${openGrants.length} conditional grant${openGrants.length === 1 ? '' : 's'}`}; ${openDenies.length} conditional deny assignment${openDenies.length === 1 ? '' : 's'}${openPolicies.length ? `; ${openPolicies.length} policy exemption${openPolicies.length === 1 ? '' : 's'} with an expiry` : ''}).`,
+      causes: located(req, [...openDenies.map((h) => denyCause(h)), ...(grants.length ? [] : openGrants.map((g) => grantCause(req, g))), ...openPolicies.map((e) => policyCause(req, e))]),
+      missingContext: keys,
+      nearMisses: grants.length ? [] : nearMisses(req, rbac.misses),
+      azure: detail(ev, undefined),
+    });
+  }
+  const lead = grants[0]!;
+  const guards = [ev.policy ? 'policy' : '', ev.locks ? 'lock' : ''].filter(Boolean);
+  return answer({
+    decision: 'allowed',
+    reason: 'allowed',
+    error: NO_ERROR,
+    summary: `Allowed: ${lead.role.roleName} assigned to ${who(req, lead.via)} at ${lead.assignment.scopeAsGiven} grants ${what} (${req.isData ? 'DataActions' : 'Actions'} ${lead.pattern}), and no deny assignment${guards.length ? `, ${guards.join(' or ')}` : ''} blocks it.`,
+    causes: located(req, grants.map((g) => grantCause(req, g))),
+    missingContext: [],
+    nearMisses: [],
+    azure: detail(ev, undefined),
+  });
+}

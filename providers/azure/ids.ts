@@ -1,0 +1,148 @@
+/**
+ * ARM ids and scopes. ARM ids are case-insensitive and compared on whole segments; a scope applies to
+ * itself and everything below it, but a management group is never a string prefix of the subscriptions
+ * under it, so the chain above a subscription comes from the hierarchy, not from the id.
+ * https://learn.microsoft.com/azure/role-based-access-control/scope-overview
+ */
+
+/** Lower-cased, `//` collapsed, no trailing `/`; the root scope is `/`. */
+export function normalizeId(id: string): string {
+  const parts = id.trim().split('/').filter((s) => s !== '');
+  return '/' + parts.join('/').toLowerCase();
+}
+
+/** Same id, compared case-insensitively on whole segments. */
+export function sameId(a: string, b: string): boolean {
+  return normalizeId(a) === normalizeId(b);
+}
+
+/** Is `scope` the id itself or one of its ancestors by segments (never across the MG hierarchy)? */
+export function isAtOrUnder(id: string, scope: string): boolean {
+  if (scope === '/') return true;
+  return id === scope || id.startsWith(scope + '/');
+}
+
+export type ScopeLevel = 'root' | 'management_group' | 'subscription' | 'resource_group' | 'resource';
+
+/** The level of a normalized id. */
+export function levelOf(id: string): ScopeLevel {
+  if (id === '/') return 'root';
+  const s = id.split('/');
+  if (s[1] === 'subscriptions') {
+    if (s.length === 3) return 'subscription';
+    if (s.length === 5 && s[3] === 'resourcegroups') return 'resource_group';
+    return 'resource';
+  }
+  if (s[1] === 'providers' && s[2] === 'microsoft.management' && s[3] === 'managementgroups' && s.length === 5) return 'management_group';
+  return 'resource';
+}
+
+/** The subscription GUID of a normalized id under /subscriptions, lower-cased. */
+export function subscriptionOf(id: string): string | undefined {
+  const s = id.split('/');
+  return s[1] === 'subscriptions' && s[2] ? s[2] : undefined;
+}
+
+/** The resource group id of a normalized id, when it is in one. */
+export function resourceGroupOf(id: string): string | undefined {
+  const s = id.split('/');
+  return s[1] === 'subscriptions' && s[3] === 'resourcegroups' && s[4] ? s.slice(0, 5).join('/') : undefined;
+}
+
+export function managementGroupId(name: string): string {
+  return `/providers/microsoft.management/managementgroups/${name.toLowerCase()}`;
+}
+
+/**
+ * The parent of a normalized id along its segments: a nested resource's parent resource, a top-level
+ * resource's resource group (an extension resource's parent resource), a resource group's subscription.
+ * Undefined for subscriptions, management groups and the root: the hierarchy decides those.
+ */
+export function segmentParent(id: string): string | undefined {
+  const level = levelOf(id);
+  if (level === 'root' || level === 'subscription' || level === 'management_group') return undefined;
+  const s = id.split('/');
+  if (level === 'resource_group') return s.slice(0, 3).join('/');
+  let up = s.slice(0, -2);
+  // `{parent}/providers/{Namespace}` is not a scope: step over it to the parent.
+  if (up.length >= 2 && up[up.length - 2] === 'providers') up = up.slice(0, -2);
+  return up.length > 1 ? up.join('/') : '/';
+}
+
+/** The scope an extension object (role assignment, lock, policy assignment ...) sits at: its id without the `/providers/Microsoft.Authorization/...` suffix. */
+export function extensionScope(id: string): string {
+  const n = normalizeId(id);
+  const at = n.lastIndexOf('/providers/microsoft.authorization/');
+  return at <= 0 ? '/' : n.slice(0, at);
+}
+
+/** The last segment of an id (a role definition's or assignment's GUID, a resource's name). */
+export function lastSegment(id: string): string {
+  const s = id.split('/').filter((x) => x !== '');
+  return s[s.length - 1] ?? '';
+}
+
+/** A GUID, dashed and lower-cased (built-in role conditions write GUIDs without dashes). */
+export function normalizeGuid(g: string): string {
+  const h = g.trim().toLowerCase().replace(/[{}]/g, '');
+  return /^[0-9a-f]{32}$/.test(h) ? `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}` : h;
+}
+
+export function isGuid(s: string): boolean {
+  return /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(s.trim());
+}
+
+/** The resource type of an ARM id as it is written: `Microsoft.Storage/storageAccounts/blobServices/containers`. */
+export function resourceTypeOf(id: string): string | undefined {
+  const s = id.split('/').filter((x) => x !== '');
+  if (s.length === 0) return undefined;
+  const lower = s.map((x) => x.toLowerCase());
+  const at = lower.lastIndexOf('providers');
+  if (at === -1) {
+    if (lower[0] !== 'subscriptions') return undefined;
+    return s.length <= 2 ? 'Microsoft.Resources/subscriptions' : 'Microsoft.Resources/subscriptions/resourceGroups';
+  }
+  const rest = s.slice(at + 1);
+  if (rest.length < 3) return undefined;
+  const types = [rest[0]!];
+  for (let i = 1; i < rest.length; i += 2) types.push(rest[i]!);
+  return types.join('/');
+}
+
+/**
+ * Storage data-plane paths below the finest RBAC scope: role assignments stop at the container or queue,
+ * a blob's path is an ABAC attribute, not a scope.
+ * https://learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes
+ */
+export interface DataPath {
+  /** The scope RBAC evaluates at (the container or queue id, as given). */
+  scope: string;
+  blobPath?: string;
+}
+
+export function splitDataPath(id: string): DataPath {
+  const s = id.split('/').filter((x) => x !== '');
+  const lower = s.map((x) => x.toLowerCase());
+  for (let i = 0; i + 2 < s.length; i++) {
+    if (lower[i] === 'containers' && lower[i + 2] === 'blobs' && lower[i - 2] === 'blobservices') {
+      const out: DataPath = { scope: '/' + s.slice(0, i + 2).join('/') };
+      if (i + 3 < s.length) out.blobPath = s.slice(i + 3).join('/');
+      return out;
+    }
+    if (lower[i] === 'queues' && lower[i + 2] === 'messages' && lower[i - 2] === 'queueservices') return { scope: '/' + s.slice(0, i + 2).join('/') };
+  }
+  return { scope: '/' + s.join('/') };
+}
+
+/** A short name for a scope in sentences: `container c1`, `resource group rg1`, `management group platform`. */
+export function scopeLabel(id: string): string {
+  const s = id.split('/').filter((x) => x !== '');
+  if (s.length === 0) return 'the root scope /';
+  const level = levelOf(normalizeId(id));
+  const name = s[s.length - 1]!;
+  if (level === 'subscription') return `subscription ${name}`;
+  if (level === 'resource_group') return `resource group ${name}`;
+  if (level === 'management_group') return `management group ${name}`;
+  const type = s[s.length - 2]!.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `${type} ${name}`;
+}

@@ -1,0 +1,294 @@
+/**
+ * Azure Policy on a control-plane write or delete: every policy assignment on the scope chain (management
+ * groups included) whose notScopes do not cover the resource, expanded through initiatives with their
+ * parameters, filtered by mode, with its effect resolved (overrides first). A `deny` effect blocks PUT and
+ * PATCH when the rule's `if` holds for the request body; `denyAction` with actionNames `delete` blocks
+ * DELETE. An unexpired exemption or enforcementMode DoNotEnforce keeps it from blocking.
+ * https://learn.microsoft.com/azure/governance/policy/concepts/effect-deny
+ * https://learn.microsoft.com/azure/governance/policy/concepts/effect-deny-action
+ * https://learn.microsoft.com/azure/governance/policy/concepts/assignment-structure
+ * https://learn.microsoft.com/azure/governance/policy/concepts/exemption-structure
+ * https://learn.microsoft.com/azure/governance/policy/concepts/definition-structure-basics#mode
+ */
+import type { Tri } from '../../src/core/decision.js';
+import type { ScopeNode } from '../../src/core/graph.js';
+import { isAtOrUnder, lastSegment, levelOf, resourceGroupOf, resourceTypeOf, subscriptionOf } from './ids.js';
+import { isObj } from './load.js';
+import type { Exemption, PolicyAssignment, PolicyDefinition, PolicySet } from './policy-model.js';
+import { evaluatePolicyIf, resolveEffect, type PolicyEvalContext, type PolicyTraceItem } from './policy-rule.js';
+import type { AzureRequest } from './request.js';
+
+type Obj = Record<string, unknown>;
+
+export type PolicyExpression = PolicyTraceItem;
+
+export interface PolicyEval {
+  assignment: PolicyAssignment;
+  definition: PolicyDefinition;
+  set?: PolicySet;
+  referenceId?: string;
+  effect: string;
+  parameters: Obj;
+  /** Did the rule's `if` hold? undefined when it was not evaluated (see note). */
+  matched?: boolean;
+  expressions: PolicyExpression[];
+  /** Would this block the request, ignoring exemptions and enforcement mode? */
+  wouldBlock: boolean;
+  exemption?: { exemption: Exemption; valid: Tri };
+  enforced: boolean;
+  /** Deleting a resource group: the resource in it that the rule matched. */
+  cascadeResource?: string;
+  /** Does it block? unknown when an exemption's expiry depends on the request time. */
+  blocks: Tri;
+  note: string;
+}
+
+export interface PolicyResult {
+  evaluations: PolicyEval[];
+  /** Assignments left out, with why (notScopes, definition not in the snapshot). */
+  skipped: { assignment: PolicyAssignment; why: string }[];
+}
+
+const PARAM_REF = /^\[\s*parameters\(\s*'([^']+)'\s*\)\s*\]$/i;
+
+function lookup(values: Obj, name: string): unknown {
+  if (name in values) return values[name];
+  const k = Object.keys(values).find((x) => x.toLowerCase() === name.toLowerCase());
+  return k === undefined ? undefined : values[k];
+}
+
+/** Declared parameters resolved: the given value, else the declared default. */
+function resolveParameters(declared: Obj, given: Obj): Obj {
+  const out: Obj = {};
+  for (const [name, decl] of Object.entries(declared)) {
+    const v = lookup(given, name);
+    if (v !== undefined) out[name] = v;
+    else if (isObj(decl) && 'defaultValue' in decl) out[name] = decl.defaultValue;
+  }
+  for (const [name, v] of Object.entries(given)) if (lookup(out, name) === undefined) out[name] = v;
+  return out;
+}
+
+/** An initiative member's parameter values: `[parameters('x')]` reads the initiative's own parameter x. */
+function memberValues(member: PolicySet['members'][number], setValues: Obj): Obj {
+  const out: Obj = {};
+  for (const [name, raw] of Object.entries(member.parameters)) {
+    const v = isObj(raw) && 'value' in raw ? raw.value : raw;
+    const ref = typeof v === 'string' ? PARAM_REF.exec(v) : null;
+    out[name] = ref ? lookup(setValues, ref[1]!) : v;
+  }
+  return out;
+}
+
+/**
+ * Indexed mode evaluates only resource types that support tags and location: not resource groups or
+ * subscriptions, and not child types such as Microsoft.Network/routeTables/routes (the docs' example).
+ * Model assumption: child types (more than one type segment) and extension resources support neither.
+ */
+function indexedSkips(target: string): string | undefined {
+  const level = levelOf(target);
+  if (level !== 'resource') return `mode Indexed does not evaluate ${level.replace('_', ' ')}s`;
+  const type = resourceTypeOf(target) ?? '';
+  const extension = target.split('/providers/').length > 2;
+  if (type.split('/').length > 2 || extension) return `mode Indexed does not evaluate ${type}: ${extension ? 'extension' : 'child'} resource types support neither tags nor location (model assumption)`;
+  return undefined;
+}
+
+/** What a policy is evaluated on: the request's resource, or (deleting a resource group) a resource in it. */
+interface Target {
+  key: string;
+  chain: readonly string[];
+  input: Input;
+  /** Why mode Indexed skips it, computed once. */
+  indexed: () => string | undefined;
+  /** Set when the target is a resource inside the resource group being deleted. */
+  cascadeFrom?: string;
+}
+
+function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, referenceId: string | undefined): { exemption: Exemption; valid: Tri } | undefined {
+  let found: { exemption: Exemption; valid: Tri } | undefined;
+  for (const scope of t.chain) {
+    for (const e of req.view.exemptionsAt(scope)) {
+      if (e.assignmentId !== pa.idKey) continue;
+      if (e.referenceIds.length && !(referenceId && e.referenceIds.includes(referenceId.toLowerCase()))) continue;
+      // Not honoured after expiresOn; without the request time, whether it still holds is open.
+      const valid: Tri = e.expiresOn === undefined ? true : req.time === undefined ? 'unknown' : Date.parse(req.time) < Date.parse(e.expiresOn);
+      if (!found || valid === true || (valid === 'unknown' && found.valid === false)) found = { exemption: e, valid };
+    }
+  }
+  return found;
+}
+
+function overrideEffect(pa: PolicyAssignment, referenceId: string | undefined): string | undefined {
+  let effect: string | undefined;
+  for (const o of pa.overrides) {
+    const ref = (referenceId ?? '').toLowerCase();
+    if (o.in && !o.in.some((r) => r.toLowerCase() === ref)) continue;
+    if (o.notIn && o.notIn.some((r) => r.toLowerCase() === ref)) continue;
+    effect = o.value.toLowerCase();
+  }
+  return effect;
+}
+
+/** A resource document as policy rules read it: id, name and type from the id, the rest from the fields. */
+function contentOf(idAsGiven: string, fields: Obj): PolicyEvalContext['resource'] {
+  const out: PolicyEvalContext['resource'] = {
+    id: idAsGiven,
+    name: lastSegment(idAsGiven),
+    type: resourceTypeOf(idAsGiven) ?? '',
+    tags: isObj(fields.tags) ? (fields.tags as Record<string, string>) : {},
+    properties: isObj(fields.properties) ? fields.properties : {},
+  };
+  if (typeof fields.location === 'string') out.location = fields.location;
+  if (typeof fields.kind === 'string') out.kind = fields.kind;
+  for (const k of ['identity', 'sku', 'plan', 'zones'] as const) if (fields[k] !== undefined) out[k] = fields[k];
+  return out;
+}
+
+function exportedFields(node: ScopeNode | undefined): Obj {
+  const a = node?.attrs ?? {};
+  return { location: a.location, kind: a.kind, tags: a.tags, properties: a.properties, identity: a.identity, sku: a.sku };
+}
+
+/** The resource as the request would make it: the body of a PUT (PATCH: over the exported resource), the exported resource for a DELETE. */
+export function resourceContent(req: AzureRequest): PolicyEvalContext['resource'] {
+  const fromExport = exportedFields(req.resourceNode);
+  const body = req.requestBody;
+  if (!body) return contentOf(req.resourceAsGiven, fromExport);
+  if (req.method !== 'PATCH') return contentOf(req.resourceAsGiven, req.method === 'PUT' ? body : { ...fromExport, ...body });
+  const properties = { ...(isObj(fromExport.properties) ? fromExport.properties : {}), ...(isObj(body.properties) ? body.properties : {}) };
+  return contentOf(req.resourceAsGiven, { ...fromExport, ...body, properties });
+}
+
+function containerFacts(req: AzureRequest): Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> {
+  const out: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> = {};
+  const rgId = resourceGroupOf(req.target);
+  if (rgId) {
+    const rg = req.estate.scope(rgId);
+    out.resourceGroup = { id: rgId, name: rg?.name || lastSegment(rgId), tags: rg?.tags ?? {} };
+    if (typeof rg?.attrs?.location === 'string') out.resourceGroup.location = rg.attrs.location;
+  }
+  const sub = subscriptionOf(req.target);
+  if (sub) out.subscription = { subscriptionId: sub, displayName: req.estate.scope(`/subscriptions/${sub}`)?.name || sub };
+  return out;
+}
+
+function target(key: string, chain: readonly string[], resource: PolicyEvalContext['resource'], facts: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'>, apiVersion: string | undefined): Target {
+  const input: Input = { resource, resourceGroup: facts.resourceGroup, subscription: facts.subscription, requestContext: apiVersion !== undefined ? { apiVersion } : {} };
+  let skip: string | undefined | null = null;
+  return { key, chain, input, indexed: () => (skip === null ? (skip = indexedSkips(key)) : skip) };
+}
+
+/** The policies on a target's chain, initiatives expanded, each evaluated. */
+function evaluateTarget(req: AzureRequest, t: Target, out: PolicyResult): void {
+  for (const scope of t.chain) {
+    for (const pa of req.view.policyAssignmentsAt(scope)) {
+      const excluded = pa.notScopes.find((n) => isAtOrUnder(t.key, n));
+      if (excluded) {
+        if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `notScopes excludes ${excluded}` });
+        continue;
+      }
+      const def = req.view.policyDefinition(pa.definitionId);
+      if (!def) {
+        if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `its definition ${pa.definitionId} is not in the snapshot` });
+        continue;
+      }
+      const members: { definition: PolicyDefinition; referenceId?: string; values: Obj }[] = [];
+      if (def.kind === 'definition') members.push({ definition: def, values: pa.parameters });
+      else {
+        const setValues = resolveParameters(def.parameters, pa.parameters);
+        for (const m of def.members) {
+          const d = req.view.policyDefinition(m.definitionId);
+          if (d?.kind !== 'definition') {
+            if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `member ${m.referenceId} of ${def.name}: definition ${m.definitionId} is not in the snapshot` });
+            continue;
+          }
+          members.push({ definition: d, referenceId: m.referenceId, values: memberValues(m, setValues) });
+        }
+      }
+      for (const m of members) {
+        // Deleting a resource group: only Indexed denyAction rules with cascadeBehaviors.resourceGroup deny count.
+        if (t.cascadeFrom && (m.definition.mode !== 'indexed' || !m.definition.cascadeResourceGroup)) continue;
+        const ev = evaluateOne(req, t, pa, m.definition, def.kind === 'set' ? def : undefined, m.referenceId, resolveParameters(m.definition.parameters, m.values));
+        if (!t.cascadeFrom || ev.blocks !== false) out.evaluations.push(ev);
+      }
+    }
+  }
+}
+
+/** Exported resources directly in a resource group that support tags and location (top-level types). */
+function taggableResourcesIn(req: AzureRequest, rg: string): ScopeNode[] {
+  return req.estate.resourcesIn(rg).filter((r) => indexedSkips(r.id) === undefined);
+}
+
+export function evaluatePolicy(req: AzureRequest): PolicyResult {
+  const out: PolicyResult = { evaluations: [], skipped: [] };
+  const facts = containerFacts(req);
+  if (req.verb === 'delete' && levelOf(req.target) === 'resource_group') {
+    // "Policy evaluates resources that support location and tags against denyAction policies during a resource
+    // group deletion" (effect-deny-action#resource-group-deletion); the group itself is not evaluated.
+    for (const r of taggableResourcesIn(req, req.target)) {
+      const t = target(r.id, req.estate.chain(r.id), contentOf(String(r.attrs?.armId ?? r.id), exportedFields(r)), facts, req.apiVersion);
+      t.cascadeFrom = req.scopeAsGiven;
+      evaluateTarget(req, t, out);
+    }
+    const seen = new Set<string>();
+    out.evaluations = out.evaluations.filter((e) => {
+      const key = `${e.assignment.idKey} ${e.definition.id} ${e.referenceId ?? ''}`;
+      return !seen.has(key) && !!seen.add(key);
+    });
+    return out;
+  }
+  evaluateTarget(req, target(req.target, req.chain, resourceContent(req), facts, req.apiVersion), out);
+  return out;
+}
+
+type Input = Pick<PolicyEvalContext, 'resource' | 'resourceGroup' | 'subscription' | 'requestContext'>;
+
+function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, def: PolicyDefinition, set: PolicySet | undefined, referenceId: string | undefined, parameters: Obj): PolicyEval {
+  const input = t.input;
+  const effect = overrideEffect(pa, referenceId) ?? resolveEffect(def.rule, parameters);
+  const ev: PolicyEval = { assignment: pa, definition: def, effect, parameters, expressions: [], wouldBlock: false, enforced: pa.enforcementMode.toLowerCase() !== 'donotenforce', blocks: false, note: '' };
+  if (set) ev.set = set;
+  if (referenceId !== undefined) ev.referenceId = referenceId;
+  const blocking = req.verb === 'write' ? effect === 'deny' : effect === 'denyaction' && def.actionNames.includes('delete');
+  if (!blocking) {
+    ev.note = effect === 'disabled' ? 'effect disabled: not evaluated' : `effect ${effect} does not block a ${req.method ?? req.verb} request`;
+    return ev;
+  }
+  const skip = def.mode === 'indexed' ? t.indexed() : undefined;
+  if (skip) {
+    ev.note = skip;
+    return ev;
+  }
+  const policy: Record<string, string> = { assignmentId: pa.id, definitionId: def.id };
+  if (set) policy.setDefinitionId = set.id;
+  if (referenceId !== undefined) policy.definitionReferenceId = referenceId;
+  // Plain literals, not spreads: this runs for every policy on the chain.
+  const ctx: PolicyEvalContext = { resource: input.resource, resourceGroup: input.resourceGroup, subscription: input.subscription, requestContext: input.requestContext, parameters, policy };
+  if (req.time !== undefined) ctx.now = new Date(req.time);
+  const out = evaluatePolicyIf(def.rule, ctx);
+  ev.matched = out.result === true;
+  ev.expressions = out.trace;
+  // An evaluation error is an implicit deny (definition-structure-policy-rule).
+  if (out.error) ev.note = `evaluation error at ${out.error.pointer}: ${out.error.message} (implicit deny)`;
+  ev.wouldBlock = ev.matched;
+  if (!ev.matched) {
+    ev.note = "the rule's if does not hold for this request";
+    return ev;
+  }
+  const ex = exemptionFor(req, t, pa, referenceId);
+  if (ex) ev.exemption = ex;
+  if (!ev.enforced) {
+    ev.note = 'enforcementMode DoNotEnforce: the rule matches, but the effect is not enforced';
+    return ev;
+  }
+  if (ex?.valid === true) {
+    ev.note = `exempted by ${ex.exemption.name} (${ex.exemption.category})`;
+    return ev;
+  }
+  ev.blocks = ex?.valid === 'unknown' ? 'unknown' : true;
+  if (t.cascadeFrom) ev.cascadeResource = t.input.resource.id;
+  ev.note = ex?.valid === 'unknown' ? `exemption ${ex.exemption.name} expires ${ex.exemption.expiresOn}: whether it still holds depends on the request time` : ex ? `exemption ${ex.exemption.name} expired on ${ex.exemption.expiresOn}` : `${effect} effect`;
+  return ev;
+}

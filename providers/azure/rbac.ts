@@ -1,0 +1,225 @@
+/**
+ * Deny assignments, then role assignments, over the scope chain.
+ * https://learn.microsoft.com/azure/role-based-access-control/overview#how-azure-rbac-determines-if-a-user-has-access-to-a-resource
+ * - A deny assignment at the scope or above (only at the scope itself with doNotApplyToChildScopes) that
+ *   names the principal, one of its groups or Everyone, and excludes none of them, blocks the actions of
+ *   its Actions − NotActions (DataActions − NotDataActions): there NotActions carve exceptions out of the deny.
+ * - Grants are the union of every role assignment on the chain, management groups and root included, to
+ *   the principal or its groups (transitively). A block grants Actions − NotActions; NotActions only
+ *   subtract, so another role can grant the same action again. Actions never grant data actions.
+ * - Conditions on the assignment, and on the role definition's block, must hold; a false condition is not a
+ *   deny: another grant still wins.
+ */
+import type { Tri } from '../../src/core/decision.js';
+import type { Glob } from '../../src/core/glob.js';
+import { andTri, evalCondition, type ConditionResult } from './conditions.js';
+import type { Assignment, Block, DenyAssignment, RoleDefinition } from './rbac-model.js';
+import type { AzureRequest } from './request.js';
+import { isAtOrUnder, scopeLabel } from './ids.js';
+
+export interface DenyHit {
+  deny: DenyAssignment;
+  block: Block;
+  pattern: string;
+  result: Tri;
+  /** How the principal is named: itself, a group, or Everyone. */
+  via: string;
+  condition?: ConditionResult;
+}
+
+export interface DenySkip {
+  deny: DenyAssignment;
+  why: string;
+}
+
+export interface Grant {
+  assignment: Assignment;
+  role: RoleDefinition;
+  block: Block;
+  pattern: string;
+  result: Tri;
+  /** The group the assignment is to, when not the principal itself. */
+  via?: string;
+  missing: string[];
+  conditions: ConditionResult[];
+}
+
+export type MissKind = 'not_actions' | 'plane' | 'condition' | 'scope' | 'unknown_role';
+
+export interface Miss {
+  kind: MissKind;
+  assignment: Assignment;
+  role?: RoleDefinition;
+  block?: Block;
+  via?: string;
+  why: string;
+  /** For a false condition: how it evaluated. */
+  conditions?: ConditionResult[];
+}
+
+/** How one permission block of an on-chain assignment fared, for the full trace. */
+export interface BlockTrace {
+  index: number;
+  /** Did the block's (Data)Actions minus Not(Data)Actions cover the action? */
+  action: boolean;
+  detail: string;
+  applies: Tri;
+  conditions: ConditionResult[];
+}
+
+export interface AssignmentTrace {
+  assignment: Assignment;
+  role?: RoleDefinition;
+  via?: string;
+  blocks: BlockTrace[];
+}
+
+export interface RbacResult {
+  denies: DenyHit[];
+  denySkips: DenySkip[];
+  grants: Grant[];
+  misses: Miss[];
+  /** Assignments on the chain to the principal or its groups. */
+  considered: number;
+  traces: AssignmentTrace[];
+}
+
+function blockMatch(block: Block, req: AzureRequest): { pattern?: Glob; subtracted?: Glob } {
+  const a = req.actionLower;
+  const allow = (req.isData ? block.dataActions : block.actions).match(a);
+  if (!allow) return {};
+  const not = (req.isData ? block.notDataActions : block.notActions).match(a);
+  return not ? { pattern: allow, subtracted: not } : { pattern: allow };
+}
+
+function principalVia(ids: ReadonlySet<string>, principal: string, id: string): string | undefined {
+  if (!ids.has(id)) return undefined;
+  return id === principal ? undefined : id;
+}
+
+function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
+  const hits: DenyHit[] = [];
+  const skips: DenySkip[] = [];
+  const target = req.chain[0]!;
+  for (const scope of req.chain) {
+    for (const deny of req.view.denyAssignmentsAt(scope)) {
+      if (deny.doNotApplyToChildScopes && deny.scope !== target) {
+        skips.push({ deny, why: `doNotApplyToChildScopes: it applies at ${deny.scopeAsGiven} only, not below` });
+        continue;
+      }
+      const named = deny.everyone ? 'Everyone' : [...req.ids].find((id) => deny.principals.has(id));
+      if (!named) {
+        skips.push({ deny, why: 'it does not name the principal, its groups or Everyone' });
+        continue;
+      }
+      const excluded = [...req.ids].find((id) => deny.excluded.has(id));
+      if (excluded) {
+        skips.push({ deny, why: `${excluded === req.principal ? 'the principal' : `group ${excluded}`} is in excludePrincipals` });
+        continue;
+      }
+      let matched = false;
+      for (const block of deny.blocks) {
+        const m = blockMatch(block, req);
+        if (m.subtracted) skips.push({ deny, why: `${m.subtracted.source} in ${req.isData ? 'NotDataActions' : 'NotActions'} exempts ${req.action} from the deny` });
+        if (!m.pattern || m.subtracted) continue;
+        const conds = [deny.condition, block.condition].filter((c) => c !== undefined).map((c) => evalCondition(c, req.action, req.subOperation, req.facts));
+        const result = conds.reduce<Tri>((acc, c) => andTri(acc, c.value), true);
+        if (result === false) {
+          skips.push({ deny, why: 'its condition is false for this request' });
+          continue;
+        }
+        const via = named === 'Everyone' ? 'Everyone' : named === req.principal ? 'the principal' : `group ${named}`;
+        const hit: DenyHit = { deny, block, pattern: m.pattern.source, result, via };
+        if (conds[0]) hit.condition = conds[0];
+        hits.push(hit);
+        matched = true;
+        break;
+      }
+      if (!matched && !skips.some((s) => s.deny === deny)) skips.push({ deny, why: `${req.action} is not among its ${req.isData ? 'DataActions' : 'Actions'}` });
+    }
+  }
+  return { hits, skips };
+}
+
+function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, grants: Grant[], misses: Miss[], traces?: AssignmentTrace[]): void {
+  const via = principalVia(req.ids, req.principal, a.principalId);
+  const role = req.view.roleDefinition(a.roleGuid);
+  // Plain literals, not spreads: this runs for every assignment on the chain.
+  const trace: AssignmentTrace | undefined = traces ? { assignment: a, role, via, blocks: [] } : undefined;
+  if (trace) traces!.push(trace);
+  const note = (block: Block, action: boolean, detail: string, applies: Tri, conditions: ConditionResult[] = []) => trace?.blocks.push({ index: block.index, action, detail, applies, conditions });
+  if (!role) {
+    if (onChain) misses.push({ assignment: a, via, kind: 'unknown_role', why: `role definition ${a.roleDefinitionId} is not in the snapshot and not built in` });
+    return;
+  }
+  for (const block of role.blocks) {
+    const m = blockMatch(block, req);
+    if (!m.pattern) {
+      // Control-plane Actions never grant a data action (and DataActions never a control action).
+      const other = (req.isData ? block.actions : block.dataActions).match(req.actionLower);
+      note(block, false, other ? `only ${other.source} in ${req.isData ? 'Actions' : 'DataActions'}, the other plane` : `not in its ${req.isData ? 'DataActions' : 'Actions'}`, false);
+      if (other && onChain) {
+        misses.push({ assignment: a, via, kind: 'plane', role, block, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${other.source} in its ${req.isData ? 'Actions' : 'DataActions'}, but ${req.action} is a ${req.isData ? 'data' : 'control-plane'} action: only ${req.isData ? 'DataActions' : 'Actions'} grant it` });
+      }
+      continue;
+    }
+    if (m.subtracted) {
+      note(block, false, `${m.pattern.source} minus ${m.subtracted.source}`, false);
+      if (onChain) misses.push({ assignment: a, via, kind: 'not_actions', role, block, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${m.pattern.source}, but its ${req.isData ? 'NotDataActions' : 'NotActions'} ${m.subtracted.source} subtract ${req.action}` });
+      continue;
+    }
+    if (!onChain) {
+      misses.push({ assignment: a, via, kind: 'scope', role, block, why: `${role.roleName} is assigned on ${scopeLabel(a.scopeAsGiven)}, not on ${scopeLabel(req.scopeAsGiven)} or a scope above it` });
+      return;
+    }
+    const conditions = [block.condition, a.condition].filter((c) => c !== undefined).map((c) => evalCondition(c, req.action, req.subOperation, req.facts));
+    const result = conditions.reduce<Tri>((acc, c) => andTri(acc, c.value), true);
+    note(block, true, m.pattern.source, result, conditions);
+    if (result === false) {
+      const onAssignment = a.condition !== undefined && conditions[conditions.length - 1]!.value === false;
+      misses.push({ assignment: a, via, kind: 'condition', role, block, conditions, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${req.action}, but the ABAC condition on the ${onAssignment ? 'role assignment' : 'role definition'} evaluated false` });
+      continue;
+    }
+    grants.push({ assignment: a, via, role, block, pattern: m.pattern.source, result, missing: conditions.flatMap((c) => c.missing), conditions });
+    if (result === true) return;
+  }
+}
+
+const MAX_MISSES = 20;
+
+export function evaluateRbac(req: AzureRequest): RbacResult {
+  const d = denies(req);
+  const grants: Grant[] = [];
+  const misses: Miss[] = [];
+  let considered = 0;
+  const traces: AssignmentTrace[] = [];
+  const onChain = new Set<string>();
+  for (const scope of req.chain) {
+    for (const id of req.ids) {
+      for (const a of req.view.assignmentsAt(scope, id)) {
+        considered++;
+        onChain.add(a.idKey);
+        evaluateAssignment(a, req, true, grants, misses, traces);
+      }
+    }
+  }
+  if (!grants.some((g) => g.result === true)) {
+    // Near misses elsewhere: the same principal's assignments on scopes that are not on the chain (a few
+    // are enough for the hint; a principal in many groups can hold thousands).
+    const couldGrant = new Map<string, boolean>();
+    scan: for (const id of req.ids) {
+      for (const a of req.view.assignmentsOf(id)) {
+        if (misses.length >= MAX_MISSES) break scan;
+        let could = couldGrant.get(a.roleGuid);
+        if (could === undefined) {
+          const role = req.view.roleDefinition(a.roleGuid);
+          could = role !== undefined && role.blocks.some((b) => blockMatch(b, req).pattern !== undefined);
+          couldGrant.set(a.roleGuid, could);
+        }
+        if (!could || onChain.has(a.idKey) || isAtOrUnder(req.chain[0]!, a.scope)) continue;
+        evaluateAssignment(a, req, false, grants, misses);
+      }
+    }
+  }
+  return { denies: d.hits, denySkips: d.skips, grants, misses, considered, traces };
+}

@@ -1,0 +1,243 @@
+/**
+ * A POST /v1/simulate body for Azure, checked and resolved against the snapshot: the principal and its
+ * groups (transitively), the action (given, or derived from the HTTP method and ARM path) and whether it
+ * is a data action, the scope chain, ABAC attributes, the request body for Azure Policy, and an overlay.
+ */
+import { notFound } from '../../src/core/close-match.js';
+import type { Warning } from '../../src/core/decision.js';
+import type { PrincipalNode, ScopeNode } from '../../src/core/graph.js';
+import { InputError } from '../../src/core/problem.js';
+import { attributeKey } from './abac.js';
+import { deriveAction, verbOf, type Verb } from './action.js';
+import { isDataAction } from './catalog.js';
+import { AbacFacts } from './conditions.js';
+import { Index, OverlayView, type AzureEstate, type EstateView } from './estate.js';
+import { isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, splitDataPath, subscriptionOf } from './ids.js';
+import { isObj, loadObjects, OBJECT_TYPES, type Item } from './load.js';
+
+type Obj = Record<string, unknown>;
+
+export interface AzureOverlayInput {
+  add?: Obj[];
+  replace?: Obj[];
+  remove?: string[];
+}
+
+export interface AzureSimulateBody {
+  provider: 'azure';
+  snapshot?: string;
+  principal: string;
+  action?: string;
+  resource?: string;
+  method?: string;
+  path?: string;
+  dataAction?: boolean;
+  subOperation?: string;
+  context?: Record<string, unknown>;
+  time?: string;
+  requestBody?: Obj;
+  apiVersion?: string;
+  overlay?: AzureOverlayInput;
+  options?: { explain?: 'summary' | 'full' };
+}
+
+export interface AzureRequest {
+  estate: AzureEstate;
+  view: EstateView;
+  principal: string;
+  principalNode?: PrincipalNode;
+  /** How error messages name the client: its UPN or name when known, else the object id. */
+  display: string;
+  groups: readonly string[];
+  ids: ReadonlySet<string>;
+  action: string;
+  actionLower: string;
+  isData: boolean;
+  verb: Verb;
+  method?: string;
+  /** The resource as the caller named it (for a blob, the blob). */
+  resourceAsGiven: string;
+  /** The scope RBAC evaluates at, as given (for a blob, its container). */
+  scopeAsGiven: string;
+  /** The scope as error messages show it (a POST shows its operation path). */
+  errorScope: string;
+  target: string;
+  chain: readonly string[];
+  resourceNode?: ScopeNode;
+  blobPath?: string;
+  subOperation?: string;
+  facts: AbacFacts;
+  time?: string;
+  requestBody?: Obj;
+  apiVersion?: string;
+  warnings: Warning[];
+}
+
+/** Object types an overlay may add, replace or remove. */
+const OVERLAY_TYPES = new Set<string>([OBJECT_TYPES.roleAssignment, OBJECT_TYPES.roleDefinition, OBJECT_TYPES.denyAssignment, OBJECT_TYPES.policyAssignment, OBJECT_TYPES.policyDefinition, OBJECT_TYPES.policySetDefinition]);
+
+function overlayItems(list: Obj[] | undefined, base: string): Item[] {
+  return (list ?? []).map((value, i) => {
+    const type = String(value.type ?? '').toLowerCase();
+    if (!OVERLAY_TYPES.has(type)) throw new InputError('invalid_request', `${base}/${i}/type`, `an overlay object's type must be one of Microsoft.Authorization/roleAssignments, roleDefinitions, denyAssignments, policyAssignments, policyDefinitions, policySetDefinitions; got ${String(value.type)}`);
+    if (typeof value.id !== 'string') throw new InputError('invalid_request', `${base}/${i}/id`, 'an overlay object needs its id');
+    return { value, pointer: `${base}/${i}` };
+  });
+}
+
+function overlayView(estate: AzureEstate, input: AzureOverlayInput | undefined): EstateView {
+  if (!input) return estate;
+  const objects = estate.index.objects;
+  const removed = new Set<string>();
+  const known = () => [...objects.keys()];
+  const drop = (id: string, pointer: string) => {
+    const key = normalizeId(id);
+    const o = objects.get(key);
+    if (!o) throw notFound(pointer, 'object', id, known());
+    removed.add(key);
+    if (o.kind === 'role definition') removed.add(o.key);
+  };
+  (input.remove ?? []).forEach((id, i) => drop(id, `/overlay/remove/${i}`));
+  const replaced = overlayItems(input.replace, '/overlay/replace');
+  replaced.forEach((it) => drop(String(it.value.id), `${it.pointer}/id`));
+  const items = [...overlayItems(input.add, '/overlay/add'), ...replaced];
+  let top: Index;
+  try {
+    top = new Index(loadObjects(items, 'request'));
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(e.code === 'invalid_policy' ? 'invalid_policy' : 'invalid_request', e.pointer, e.message);
+    throw e;
+  }
+  return new OverlayView(estate, top, removed);
+}
+
+function resolvePrincipal(estate: AzureEstate, given: string): PrincipalNode {
+  const g = estate.snapshot.graph;
+  // An object id, else a UPN, display name or appId (an appId is a GUID too).
+  const p = (isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
+  if (p?.provider === 'azure' && p.kind !== 'everyone') return p;
+  const azure = g.data.principals.filter((x) => x.provider === 'azure' && x.kind !== 'everyone');
+  throw notFound('/principal', 'principal', given, azure.flatMap((x) => (x.name !== x.id ? [x.id, x.name] : [x.id])));
+}
+
+function checkScope(estate: AzureEstate, target: string, pointer: string, given: string): void {
+  if (target === '/') return;
+  // A management group, or an object at one ({mg}/providers/Microsoft.Authorization/policyAssignments/x).
+  const mg = target.split('/').slice(0, 5).join('/');
+  if (levelOf(mg) === 'management_group') {
+    if (!estate.scope(mg)) throw notFound(pointer, 'management group', given, estate.snapshot.graph.data.scopes.filter((s) => s.kind === 'azure:management_group').map((s) => String(s.attrs?.armId ?? s.id)));
+    return;
+  }
+  const sub = subscriptionOf(target);
+  if (!target.startsWith('/subscriptions/') || !sub) throw new InputError('invalid_request', pointer, `${given} is not an ARM id: it starts with /subscriptions/{id} or /providers/Microsoft.Management/managementGroups/{id}`);
+  if (!estate.index.subscriptions.has(sub)) throw notFound(pointer, 'subscription', `/subscriptions/${sub}`, [...estate.index.subscriptions].map((s) => `/subscriptions/${s}`));
+}
+
+/** Attributes the request implies: storage account, container and queue names, the blob path, the time, a role assignment's request fields. */
+function derivedFacts(req: AzureRequest, body: AzureSimulateBody): void {
+  const f = req.facts;
+  const s = req.resourceAsGiven.split('/').filter((x) => x !== '');
+  const lower = s.map((x) => x.toLowerCase());
+  const after = (type: string) => {
+    const i = lower.indexOf(type);
+    return i !== -1 && s[i + 1] ? s[i + 1] : undefined;
+  };
+  const account = after('storageaccounts');
+  const pairs: [string, string | undefined][] = [
+    ['@Resource[Microsoft.Storage/storageAccounts:name]', account],
+    ['@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]', after('containers')],
+    ['@Resource[Microsoft.Storage/storageAccounts/queueServices/queues:name]', after('queues')],
+    ['@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path]', req.blobPath],
+    ['@Environment[UtcNow]', req.time],
+  ];
+  for (const [name, v] of pairs) if (v !== undefined && !f.has(name)) f.set(name, v, false);
+  if (account) {
+    const id = normalizeId('/' + s.slice(0, lower.indexOf('storageaccounts') + 2).join('/'));
+    const props = req.estate.scope(id)?.attrs?.properties;
+    if (isObj(props) && typeof props.isHnsEnabled === 'boolean' && !f.has('@Resource[Microsoft.Storage/storageAccounts:isHnsEnabled]')) f.set('@Resource[Microsoft.Storage/storageAccounts:isHnsEnabled]', props.isHnsEnabled, false);
+  }
+  // Delegation conditions read the role assignment being written from the request body.
+  const p = isObj(body.requestBody?.properties) ? body.requestBody.properties : undefined;
+  if (p && req.actionLower.startsWith('microsoft.authorization/roleassignments/')) {
+    if (typeof p.roleDefinitionId === 'string') f.set('@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId]', lastSegment(p.roleDefinitionId), false);
+    if (typeof p.principalId === 'string') f.set('@Request[Microsoft.Authorization/roleAssignments:PrincipalId]', p.principalId, false);
+    if (typeof p.principalType === 'string') f.set('@Request[Microsoft.Authorization/roleAssignments:PrincipalType]', p.principalType, false);
+  }
+  // Blob index tags given: their key set is known too.
+  const tagPrefix = '@resource[microsoft.storage/storageaccounts/blobservices/containers/blobs/tags:';
+  const keys = Object.keys(body.context ?? {}).flatMap((k) => {
+    const key = attributeKey(k);
+    return key?.startsWith(tagPrefix) && body.context![k] !== null ? [key.slice(tagPrefix.length).replace('<$key_case_sensitive$>]', '')] : [];
+  });
+  const keySet = '@Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags&$keys$&]';
+  if (keys.length && !f.has(keySet)) f.set(keySet, keys, false);
+}
+
+export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): AzureRequest {
+  const warnings: Warning[] = [];
+  let action: string;
+  let resource: string;
+  let verb: Verb;
+  let errorScope: string;
+  let method: string | undefined;
+  if (body.action !== undefined) {
+    if (body.method !== undefined || body.path !== undefined) throw new InputError('invalid_request', '/method', 'give either action and resource, or method and path');
+    if (body.resource === undefined) throw new InputError('invalid_request', '/resource', 'an action needs the resource (an ARM id) it is performed on');
+    action = body.action;
+    resource = body.resource;
+    verb = verbOf(action);
+    errorScope = resource;
+  } else {
+    if (body.method === undefined || body.path === undefined) throw new InputError('invalid_request', '/action', 'give either action and resource, or method and path');
+    if (body.resource !== undefined) throw new InputError('invalid_request', '/resource', 'with method and path, the path names the resource');
+    const d = deriveAction(body.method, body.path);
+    action = d.action;
+    resource = d.target;
+    verb = d.verb;
+    method = body.method.toUpperCase();
+    errorScope = body.path.split('?')[0]!;
+  }
+  if (!resource.startsWith('/')) throw new InputError('invalid_request', body.action !== undefined ? '/resource' : '/path', `${resource} is not an ARM id: it starts with /subscriptions/{id} or /providers/Microsoft.Management/managementGroups/{id}`);
+  const isData = body.dataAction ?? isDataAction(action);
+  const data = splitDataPath(resource);
+  const target = normalizeId(data.scope);
+  checkScope(estate, target, body.action !== undefined ? '/resource' : '/path', resource);
+  const node = resolvePrincipal(estate, body.principal);
+  const groups = estate.snapshot.graph.groupsOf(node.id);
+  const facts = new AbacFacts();
+  for (const [k, v] of Object.entries(body.context ?? {})) {
+    if (!attributeKey(k)) throw new InputError('invalid_request', `/context/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, `${k} is not an ABAC attribute: write @Resource[...], @Request[...], @Principal[...] or @Environment[...]`);
+    facts.set(k, v, true);
+  }
+  const time = body.time ?? (typeof body.context?.['@Environment[UtcNow]'] === 'string' ? (body.context['@Environment[UtcNow]'] as string) : undefined);
+  const req: AzureRequest = {
+    estate,
+    view: overlayView(estate, body.overlay),
+    principal: node.id,
+    principalNode: node,
+    display: node.name !== node.id ? node.name : node.id,
+    groups,
+    ids: new Set([node.id, ...groups]),
+    action,
+    actionLower: action.toLowerCase(),
+    isData,
+    verb,
+    resourceAsGiven: resource,
+    scopeAsGiven: data.scope,
+    errorScope,
+    target,
+    chain: estate.chain(target),
+    facts,
+    warnings,
+  };
+  if (method) req.method = method;
+  const resNode = estate.scope(target);
+  if (resNode) req.resourceNode = resNode;
+  if (data.blobPath !== undefined) req.blobPath = data.blobPath;
+  if (body.subOperation !== undefined) req.subOperation = body.subOperation;
+  if (time !== undefined) req.time = time;
+  if (body.requestBody !== undefined) req.requestBody = body.requestBody;
+  if (body.apiVersion !== undefined) req.apiVersion = body.apiVersion;
+  derivedFacts(req, body);
+  return req;
+}

@@ -1,0 +1,221 @@
+/**
+ * Principal identifiers in allow policies (v1 `user:`, `group:`, ...), deny policies (v2 `principal://`,
+ * `principalSet://`) and the caller of a request, parsed once into one form and matched against a caller.
+ * https://cloud.google.com/iam/docs/principal-identifiers
+ */
+
+export type BasicRole = 'owner' | 'editor' | 'viewer';
+
+export type Member =
+  | { kind: 'user' | 'serviceAccount' | 'group'; email: string }
+  | { kind: 'domain'; domain: string }
+  | { kind: 'customer'; id: string }
+  | { kind: 'allUsers' | 'allAuthenticatedUsers' }
+  /** A tombstone of a deleted principal: matches nothing. */
+  | { kind: 'deleted'; of: string }
+  /** Cloud Storage convenience values: whoever holds roles/owner|editor|viewer on the project. */
+  | { kind: 'projectRole'; role: BasicRole; project: string }
+  /** One federated (workforce / workload pool) identity, by its full `principal://` identifier. */
+  | { kind: 'principal'; uri: string }
+  /** A set in a workforce or workload pool: `*`, `group/G`, `attribute.NAME/VALUE`, `namespace/NS`, ... */
+  | { kind: 'poolSet'; pool: string; selector: string; value: string }
+  /** All service accounts (or service agents) of the projects in a resource-manager subtree. */
+  | { kind: 'saSet'; node: string; agents: boolean }
+  | { kind: 'unsupported'; text: string };
+
+const POOL_SUBJECT = /^principal:\/\/(iam\.googleapis\.com\/(?:projects\/[^/]+\/)?locations\/[^/]+\/(?:workforcePools|workloadIdentityPools)\/[^/]+)\/subject\/(.+)$/;
+const POOL_SET = /^principalSet:\/\/(iam\.googleapis\.com\/(?:projects\/[^/]+\/)?locations\/[^/]+\/(?:workforcePools|workloadIdentityPools)\/[^/]+)\/(\*|group\/.+|attribute\.[^/]+\/.+|namespace\/.+|kubernetes\.cluster\/.+)$/;
+const SA_SET = /^principalSet:\/\/cloudresourcemanager\.googleapis\.com\/((?:projects|folders|organizations)\/[^/]+)\/type\/(ServiceAccount|ServiceAgent)$/;
+
+const lower = (s: string) => s.toLowerCase();
+
+/** Parses one member identifier, v1 or v2 form. */
+export function parseMember(text: string): Member {
+  if (text.startsWith('deleted:')) return { kind: 'deleted', of: text.slice(8) };
+  if (text === 'allUsers' || text === 'principalSet://goog/public:all') return { kind: 'allUsers' };
+  if (text === 'allAuthenticatedUsers') return { kind: 'allAuthenticatedUsers' };
+  const colon = text.indexOf(':');
+  const prefix = colon > 0 ? text.slice(0, colon) : '';
+  const rest = text.slice(colon + 1);
+  switch (prefix) {
+    case 'user':
+    case 'serviceAccount':
+    case 'group':
+      return { kind: prefix, email: lower(rest) };
+    case 'domain':
+      return { kind: 'domain', domain: lower(rest) };
+    case 'projectOwner':
+      return { kind: 'projectRole', role: 'owner', project: rest };
+    case 'projectEditor':
+      return { kind: 'projectRole', role: 'editor', project: rest };
+    case 'projectViewer':
+      return { kind: 'projectRole', role: 'viewer', project: rest };
+  }
+  if (text.startsWith('principal://goog/subject/')) return { kind: 'user', email: lower(text.slice(25)) };
+  if (text.startsWith('principal://iam.googleapis.com/projects/-/serviceAccounts/')) return { kind: 'serviceAccount', email: lower(text.slice(58)) };
+  if (text.startsWith('principalSet://goog/group/')) return { kind: 'group', email: lower(text.slice(26)) };
+  if (text.startsWith('principalSet://goog/cloudIdentityCustomerId/')) return { kind: 'customer', id: text.slice(44) };
+  const sa = SA_SET.exec(text);
+  if (sa) return { kind: 'saSet', node: `//cloudresourcemanager.googleapis.com/${sa[1]}`, agents: sa[2] === 'ServiceAgent' };
+  if (POOL_SUBJECT.test(text)) return { kind: 'principal', uri: text };
+  const set = POOL_SET.exec(text);
+  if (set) {
+    const sel = set[2]!;
+    const slash = sel.indexOf('/');
+    return { kind: 'poolSet', pool: set[1]!, selector: slash < 0 ? '*' : sel.slice(0, slash), value: slash < 0 ? '' : sel.slice(slash + 1) };
+  }
+  return { kind: 'unsupported', text };
+}
+
+export type CallerKind = 'user' | 'serviceAccount' | 'federated' | 'anonymous';
+
+/** The caller of a request, with what the estate knows about it. */
+export interface Caller {
+  /** As the request named it. */
+  text: string;
+  kind: CallerKind;
+  /** The graph principal id: `user:a@x`, `serviceAccount:s@p.iam.gserviceaccount.com`, a `principal://` URI. */
+  id: string;
+  email?: string;
+  /** Groups the caller belongs to, transitively, as graph ids (`group:eng@example.com`, pool group sets). */
+  groups: ReadonlySet<string>;
+  /** The Cloud Identity customer of the caller's domain, when known. */
+  customerId?: string;
+  /** For a service account: the full names of its project and the project's ancestors. */
+  projectChain?: readonly string[];
+  /** A Google-managed service agent (service-N@gcp-sa-...). */
+  serviceAgent?: boolean;
+  /** For a federated identity: the pool and the subject. */
+  pool?: string;
+  subject?: string;
+}
+
+export type Membership = 'MATCHED' | 'NOT_MATCHED' | 'UNKNOWN';
+
+export interface MemberCheck {
+  membership: Membership;
+  /** How the member matched or why not, in words. */
+  why: string;
+  /** Matched through allUsers / allAuthenticatedUsers (which public access prevention disables). */
+  public: boolean;
+}
+
+/** What matching needs from the estate besides the caller. */
+export interface MemberContext {
+  /** The customer id owning a domain, when the estate maps it. */
+  customerOfDomain(domain: string): string | undefined;
+  /** Does the caller hold roles/<role> on the project (for projectOwner: and friends)? */
+  holdsBasicRole(project: string, role: BasicRole): boolean;
+  /** The canonical full name of a CRM node (project numbers to ids). */
+  canonicalNode(name: string): string;
+}
+
+/** A check whose words are built only when an answer shows them: most checks of a request are never shown. */
+class Check implements MemberCheck {
+  private text: string | undefined;
+  readonly public: boolean;
+  constructor(
+    readonly membership: Membership,
+    private readonly say: () => string,
+    pub: boolean,
+  ) {
+    this.public = pub;
+  }
+  get why(): string {
+    return (this.text ??= this.say());
+  }
+}
+
+const yes = (why: () => string, pub = false): MemberCheck => new Check('MATCHED', why, pub);
+const no = (why: () => string): MemberCheck => new Check('NOT_MATCHED', why, false);
+
+export function matchMember(m: Member, caller: Caller, ctx: MemberContext): MemberCheck {
+  switch (m.kind) {
+    case 'allUsers':
+      return yes(() => 'allUsers includes everyone, signed in or not', true);
+    case 'allAuthenticatedUsers':
+      // https://cloud.google.com/iam/docs/principals-overview#all-authenticated-users: federated identities are not included.
+      if (caller.kind === 'user' || caller.kind === 'serviceAccount') return yes(() => 'allAuthenticatedUsers includes every Google account and service account', true);
+      return no(() => caller.kind === 'anonymous' ? 'the caller is not signed in' : 'allAuthenticatedUsers excludes workforce and workload identity federation identities');
+    case 'deleted':
+      return no(() => `${m.of} was deleted: a deleted principal's binding matches nobody, even a new account with the same email`);
+    case 'user':
+    case 'serviceAccount':
+      return caller.kind === m.kind && caller.email === m.email ? yes(() => `the caller is ${m.kind}:${m.email}`) : no(() => `the caller is not ${m.kind}:${m.email}`);
+    case 'group':
+      return caller.groups.has(`group:${m.email}`) ? yes(() => `the caller is a member of group ${m.email}`) : no(() => `the caller is not a member of group ${m.email}`);
+    case 'domain': {
+      if (caller.kind !== 'user' || !caller.email) return no(() => `domain:${m.domain} covers the accounts of a Cloud Identity or Workspace customer; the caller is not one`);
+      const want = ctx.customerOfDomain(m.domain);
+      if (want !== undefined && caller.customerId !== undefined) return want === caller.customerId ? yes(() => `the caller's domain belongs to customer ${want}, which owns ${m.domain}`) : no(() => `the caller's customer ${caller.customerId} does not own ${m.domain}`);
+      const domain = caller.email.slice(caller.email.lastIndexOf('@') + 1);
+      return domain === m.domain ? yes(() => `the caller's email is in ${m.domain}`) : no(() => `the caller's email is not in ${m.domain}`);
+    }
+    case 'customer':
+      return caller.kind === 'user' && caller.customerId === m.id ? yes(() => `the caller belongs to Cloud Identity customer ${m.id}`) : no(() => `the caller does not belong to Cloud Identity customer ${m.id}`);
+    case 'projectRole':
+      return ctx.holdsBasicRole(m.project, m.role) ? yes(() => `the caller holds roles/${m.role} on project ${m.project}`) : no(() => `the caller does not hold roles/${m.role} on project ${m.project}`);
+    case 'principal':
+      return caller.kind === 'federated' && caller.text === m.uri ? yes(() => `the caller is ${m.uri}`) : no(() => `the caller is not ${m.uri}`);
+    case 'poolSet':
+      return matchPoolSet(m, caller);
+    case 'saSet': {
+      if (caller.kind !== 'serviceAccount' || (m.agents && !caller.serviceAgent)) return no(() => `the caller is not a ${m.agents ? 'service agent' : 'service account'}`);
+      const node = ctx.canonicalNode(m.node);
+      return caller.projectChain?.includes(node) ? yes(() => `the caller's project is in ${node}`) : no(() => `the caller's project is not in ${node}`);
+    }
+    case 'unsupported':
+      return no(() => `${m.text} is not a principal identifier iamsim can match`);
+  }
+}
+
+function matchPoolSet(m: Extract<Member, { kind: 'poolSet' }>, caller: Caller): MemberCheck {
+  if (caller.kind !== 'federated' || caller.pool !== m.pool) return no(() => `the caller is not an identity of ${m.pool}`);
+  if (m.selector === '*') return yes(() => `the caller is an identity of ${m.pool}`);
+  if (m.selector === 'namespace') return caller.subject?.startsWith(`ns/${m.value}/`) ? yes(() => `the caller's Kubernetes namespace is ${m.value}`) : no(() => `the caller's Kubernetes namespace is not ${m.value}`);
+  const key = `principalSet://${m.pool}/${m.selector}/${m.value}`;
+  return caller.groups.has(key) ? yes(() => `the caller is in ${key}`) : no(() => `the caller is not in ${key} (as far as the snapshot's group memberships tell)`);
+}
+
+/** The graph id of a caller or group member written in any accepted form (a bare email is a user or service account). */
+export function principalId(text: string): string {
+  const m = parseMember(text);
+  switch (m.kind) {
+    case 'user':
+    case 'serviceAccount':
+    case 'group':
+      return `${m.kind}:${m.email}`;
+    case 'principal':
+      return m.uri;
+    case 'poolSet':
+      return `principalSet://${m.pool}/${m.selector}/${m.value}`;
+    default:
+      if (/^[^@\s:]+@[^@\s]+$/.test(text)) return isServiceAccountEmail(text) ? `serviceAccount:${lower(text)}` : `user:${lower(text)}`;
+      return text;
+  }
+}
+
+export function isServiceAccountEmail(email: string): boolean {
+  return /\.gserviceaccount\.com$/i.test(email);
+}
+
+/**
+ * The project of a service account email: `name@PROJECT.iam.gserviceaccount.com`, the App Engine default
+ * `PROJECT@appspot.gserviceaccount.com`, the Compute default `NUMBER-compute@developer.gserviceaccount.com`,
+ * and service agents `service-NUMBER@gcp-sa-*.iam.gserviceaccount.com`.
+ * https://cloud.google.com/iam/docs/service-account-types
+ */
+export function serviceAccountProject(email: string): { project: string; agent: boolean } | undefined {
+  const e = lower(email);
+  let m = /^service-(\d+)@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/.exec(e);
+  if (m) return { project: m[1]!, agent: true };
+  m = /^(\d+)@cloudservices\.gserviceaccount\.com$/.exec(e);
+  if (m) return { project: m[1]!, agent: true };
+  m = /^(\d+)-compute@developer\.gserviceaccount\.com$/.exec(e);
+  if (m) return { project: m[1]!, agent: false };
+  m = /^([a-z0-9-]+)@appspot\.gserviceaccount\.com$/.exec(e);
+  if (m) return { project: m[1]!, agent: false };
+  m = /^[^@]+@([a-z0-9-]+)\.iam\.gserviceaccount\.com$/.exec(e);
+  if (m && !m[1]!.startsWith('gcp-sa-')) return { project: m[1]!, agent: false };
+  return undefined;
+}

@@ -1,0 +1,215 @@
+/**
+ * A GCP request against a snapshot: the permission (v1 or v2 spelling), the caller, the resource and its
+ * ancestors, the attributes conditions read, what a configuration call would change, and the overlay.
+ * Unknown principals and resources are answered 404 with close matches; a permission that is unknown,
+ * or does not apply to the resource's type, 400 at /action.
+ */
+import type { Warning } from '../../src/core/decision.js';
+import { notFound } from '../../src/core/close-match.js';
+import { InputError } from '../../src/core/problem.js';
+import { isKnownPermission, toV1Permission, toV2Permission } from './catalog.js';
+import { CONTEXT_ATTRIBUTES, requestAttributes } from './conditions.js';
+import { compileAllow, compileDeny, type AllowPolicy, type DenyPolicy, type GcpEstate } from './estate.js';
+import type { GcpRequest } from './evaluate.js';
+import { checkGuardrails, publicAccessPrevention, type Change, type Guardrail } from './guardrails.js';
+import { isObj, type Obj } from './inputs.js';
+import { denyAttachment } from './load.js';
+import { parseMember, principalId, serviceAccountProject, type Caller } from './members.js';
+import { parseFullName, resourceTypeOf, storageParts } from './names.js';
+
+export interface GcpOverlay {
+  allowPolicies?: { resource: string; policy: Obj | null }[];
+  denyPolicies?: { name: string; attachmentPoint?: string; policy: Obj | null }[];
+}
+
+export interface GcpRequestBody {
+  /** setIamPolicy: the new allow policy. */
+  policy?: Obj;
+  /** setIamPolicy: the change as a delta (what `gcloud ... add-iam-policy-binding` sends). */
+  policyDelta?: { bindingDeltas?: { action: 'ADD' | 'REMOVE'; role: string; member: string }[] };
+  /** storage.buckets.create: the new bucket's location. */
+  location?: string;
+}
+
+export interface GcpSimulateBody {
+  provider: 'gcp';
+  snapshot?: string;
+  principal: string;
+  action: string;
+  resource: string;
+  context?: Record<string, unknown>;
+  requestBody?: GcpRequestBody;
+  overlay?: GcpOverlay;
+  options?: { explain?: 'summary' | 'full' };
+}
+
+export interface Prepared {
+  req: GcpRequest;
+  guardrail?: Guardrail;
+}
+
+function parsePermission(estate: GcpEstate, action: string): { v1: string; v2: string } {
+  const v1 = toV1Permission(action);
+  if (!v1) throw new InputError('invalid_request', '/action', `'${action}' is not a permission: expected service.resource.verb (v1) or service.googleapis.com/resource.verb (v2)`);
+  if (!isKnownPermission(v1) && !estate.customPermissions.has(v1)) throw new InputError('invalid_request', '/action', `permission '${action}' is unknown: no predefined role or custom role of the snapshot contains it`);
+  return { v1, v2: toV2Permission(v1) };
+}
+
+/**
+ * A permission must apply to the resource's type (Policy Troubleshooter rejects the rest): on a project,
+ * folder or organization any permission is checkable (its policy governs every descendant); on a service
+ * resource the permission must belong to that service, and a Cloud Storage object takes only
+ * storage.objects.* permissions.
+ */
+function checkApplies(estate: GcpEstate, v1: string, v2: string, resource: string): void {
+  if (estate.isCrm(resource)) return;
+  const full = parseFullName(resource)!;
+  const host = v2.slice(0, v2.indexOf('/'));
+  const type = resourceTypeOf(resource) ?? full.host;
+  if (host !== full.host) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${type} resources`);
+  const storage = full.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
+  if (storage?.object !== undefined && !v1.startsWith('storage.objects.')) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${type} resources`);
+}
+
+function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
+  const g = estate.snapshot.graph;
+  if (text === 'allUsers' || text === 'anonymous') return { text, kind: 'anonymous', id: 'allUsers', groups: new Set() };
+  const m = parseMember(text);
+  if (m.kind === 'group' || m.kind === 'domain' || m.kind === 'allAuthenticatedUsers' || m.kind === 'poolSet' || m.kind === 'saSet' || m.kind === 'customer') {
+    throw new InputError('invalid_request', '/principal', `the principal must be one identity (a user, a service account or a federated principal://), not ${text}: groups and domains cannot sign in`);
+  }
+  const id = principalId(text);
+  const groups = new Set(g.groupsOf(id));
+  if (m.kind === 'principal') {
+    const pool = m.uri.slice('principal://'.length, m.uri.indexOf('/subject/'));
+    if (!g.principal(id)) warnings.push({ code: 'principal_not_in_snapshot', pointer: '/principal', message: `${text} is not in the snapshot: only pool-wide (*) and subject bindings can match it` });
+    return { text: m.uri, kind: 'federated', id, groups, pool, subject: m.uri.slice(m.uri.indexOf('/subject/') + 9) };
+  }
+  const kind = id.startsWith('serviceAccount:') ? 'serviceAccount' : id.startsWith('user:') ? 'user' : undefined;
+  if (!kind) throw new InputError('invalid_request', '/principal', `${text} is not a principal identifier: use user:EMAIL, serviceAccount:EMAIL or a principal:// identifier`);
+  const email = id.slice(id.indexOf(':') + 1);
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  const customerId = kind === 'user' ? estate.customers.get(domain) : undefined;
+  const sa = kind === 'serviceAccount' ? serviceAccountProject(email) : undefined;
+  const chain = sa ? estate.projectChain(sa.project) : undefined;
+  // Known: named in the snapshot, or an account of a known customer, or a service account of a known project.
+  if (!g.principal(id) && customerId === undefined && !chain) {
+    throw notFound('/principal', 'principal', id, g.data.principals.filter((p) => p.provider === 'gcp' && (p.kind === 'user' || p.kind === 'service_account')).map((p) => p.id));
+  }
+  const caller: Caller = { text, kind, id, email, groups };
+  if (customerId !== undefined) caller.customerId = customerId;
+  if (chain) caller.projectChain = chain;
+  if (sa?.agent) caller.serviceAgent = true;
+  return caller;
+}
+
+function resolveResource(estate: GcpEstate, name: string, warnings: Warning[]): string[] {
+  if (!parseFullName(name)) throw new InputError('invalid_request', '/resource', `'${name}' is not a full resource name: expected //SERVICE.googleapis.com/RELATIVE_NAME, e.g. //storage.googleapis.com/projects/_/buckets/b1`);
+  const canonical = estate.canonical(name);
+  const node = estate.nearestNode(canonical);
+  const g = estate.snapshot.graph;
+  if (!node) throw notFound('/resource', 'resource', canonical, g.data.scopes.filter((s) => s.provider === 'gcp').map((s) => s.id));
+  const chain = g.ancestors(node.id).map((s) => s.id);
+  if (node.id === canonical) return chain;
+  const object = storageParts(parseFullName(canonical)!.relative)?.object !== undefined;
+  if (!object) warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${canonical} is not in the snapshot: evaluated with the policies of ${node.id} and its ancestors` });
+  return [canonical, ...chain];
+}
+
+function checkContext(context: Record<string, unknown>): void {
+  const allowed = new Set<string>([...CONTEXT_ATTRIBUTES, 'resource.name', 'resource.type', 'resource.service']);
+  for (const key of Object.keys(context)) {
+    if (!allowed.has(key)) throw new InputError('invalid_request', `/context/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, `unknown context attribute '${key}': expected one of ${[...allowed].join(', ')}`);
+  }
+  const t = context['request.time'];
+  if (t !== undefined && (typeof t !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(t) || Number.isNaN(Date.parse(t)))) {
+    throw new InputError('invalid_request', '/context/request.time', 'request.time must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z');
+  }
+}
+
+/** What a setIamPolicy or bucket creation would change, from `requestBody`. */
+function changeOf(estate: GcpEstate, permission: string, resource: string, body: GcpRequestBody | undefined): Change | undefined {
+  if (!body) return undefined;
+  const change: Change = { added: [], modifiedRoles: [] };
+  if (body.location !== undefined) change.location = body.location;
+  const current = new Set<string>();
+  const currentRoles = new Map<string, Set<string>>();
+  for (const b of estate.allow.get(resource)?.bindings ?? []) {
+    for (const m of b.members) current.add(`${b.role}\u0000${m.text}`);
+    currentRoles.set(b.role, new Set([...(currentRoles.get(b.role) ?? []), ...b.members.map((m) => m.text)]));
+  }
+  const modified = new Set<string>();
+  if (body.policy) {
+    const next = new Map<string, Set<string>>();
+    for (const b of Array.isArray(body.policy.bindings) ? body.policy.bindings : []) {
+      if (!isObj(b) || typeof b.role !== 'string' || !Array.isArray(b.members)) continue;
+      for (const m of b.members) if (typeof m === 'string') {
+        if (!current.has(`${b.role}\u0000${m}`)) change.added.push({ role: b.role, member: m });
+        next.set(b.role, new Set([...(next.get(b.role) ?? []), m]));
+      }
+    }
+    for (const role of new Set([...next.keys(), ...currentRoles.keys()])) {
+      const a = next.get(role) ?? new Set();
+      const c = currentRoles.get(role) ?? new Set();
+      if (a.size !== c.size || [...a].some((m) => !c.has(m))) modified.add(role);
+    }
+  }
+  for (const d of body.policyDelta?.bindingDeltas ?? []) {
+    if (d.action === 'ADD' && !current.has(`${d.role}\u0000${d.member}`)) change.added.push({ role: d.role, member: d.member });
+    modified.add(d.role);
+  }
+  change.modifiedRoles = [...modified];
+  if (!permission.endsWith('.setIamPolicy') && permission !== 'storage.buckets.create') return undefined;
+  return change;
+}
+
+function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; deny: { node: string; policies: DenyPolicy[] }[] } {
+  const allowOverride = new Map<string, AllowPolicy | null>();
+  (overlay?.allowPolicies ?? []).forEach((a, i) => {
+    const resource = estate.canonical(a.resource);
+    allowOverride.set(resource, a.policy === null ? null : compileAllow(resource, a.policy, { file: 'request', pointer: `/overlay/allowPolicies/${i}/policy` }));
+  });
+  const removed = new Set<string>();
+  const added = new Map<string, DenyPolicy[]>();
+  (overlay?.denyPolicies ?? []).forEach((d, i) => {
+    const existing = estate.denyByName.get(d.name);
+    if (!existing && d.policy === null) throw notFound(`/overlay/denyPolicies/${i}/name`, 'deny policy', d.name, estate.denyByName.keys());
+    if (existing) removed.add(d.name);
+    if (d.policy === null) return;
+    const at = d.attachmentPoint ?? existing?.attachedTo ?? denyAttachment(d.name);
+    if (!at) throw new InputError('invalid_request', `/overlay/denyPolicies/${i}/attachmentPoint`, `cannot read the attachment point from ${d.name}: give attachmentPoint`);
+    const policy = compileDeny(d.name, estate.canonical(at), d.policy, { file: 'request', pointer: `/overlay/denyPolicies/${i}/policy` });
+    added.set(policy.attachedTo, [...(added.get(policy.attachedTo) ?? []), policy]);
+  });
+  const allow: AllowPolicy[] = [];
+  const deny: { node: string; policies: DenyPolicy[] }[] = [];
+  for (const node of chain) {
+    const a = allowOverride.has(node) ? allowOverride.get(node) : estate.allow.get(node);
+    if (a) allow.push(a);
+    const d = [...estate.denyAt(node).filter((p) => !removed.has(p.name)), ...(added.get(node) ?? [])];
+    if (d.length) deny.push({ node, policies: d });
+  }
+  return { allow, deny };
+}
+
+export function prepare(estate: GcpEstate, body: GcpSimulateBody): Prepared {
+  const warnings: Warning[] = [];
+  const { v1, v2 } = parsePermission(estate, body.action);
+  const chain = resolveResource(estate, body.resource, warnings);
+  const resource = chain[0]!;
+  checkApplies(estate, v1, v2, resource);
+  const caller = resolveCaller(estate, body.principal, warnings);
+  const context = body.context ?? {};
+  checkContext(context);
+  const change = changeOf(estate, v1, resource, body.requestBody);
+  const attrs = { ...requestAttributes(resource, v1, context, change?.modifiedRoles), tags: estate.effectiveTags(chain.find((n) => estate.scope(n)) ?? resource) };
+  const { allow, deny } = applyOverlay(estate, chain, body.overlay);
+  const req: GcpRequest = {
+    estate, caller, permission: v1, permissionV2: v2, resource, chain, chainSet: new Set(chain), attrs,
+    allowPolicies: allow, denyPolicies: deny, warnings, full: body.options?.explain === 'full',
+  };
+  const pap = publicAccessPrevention(estate, resource, chain, attrs);
+  if (pap) req.pap = pap;
+  const guardrail = checkGuardrails(estate, v1, resource, chain, attrs, change, pap);
+  return guardrail ? { req, guardrail } : { req };
+}
