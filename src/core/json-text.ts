@@ -230,49 +230,84 @@ function skipWs(s: string, i: number): number {
 }
 
 /**
- * Line and column of the value at a JSON pointer in valid JSON text, found by walking only the path and
- * skipping everything else: for explanations that point into large uploaded files without keeping a map.
+ * Finds line and column of JSON pointers in one valid JSON text, for explanations that point into large
+ * uploaded files without parsing them again. The members of each container on a looked-up path are indexed
+ * on first use, and line starts once, so repeated lookups cost the depth of the path, not the file's size.
  */
-export function locatePointer(text: string, pointer: string): Position | undefined {
-  if (pointer !== '' && !pointer.startsWith('/')) return undefined;
-  const tokens = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let i = skipWs(text, 0);
-  for (const tok of tokens) {
-    const c = text[i];
-    if (c === '{') {
+export class JsonTextIndex {
+  private readonly members = new Map<number, Map<string, number> | number[]>();
+  private lineStarts?: number[];
+
+  constructor(private readonly text: string) {}
+
+  /** Offsets of the members of the object or array starting at i: by key, or by index. */
+  private membersAt(start: number): Map<string, number> | number[] | undefined {
+    const known = this.members.get(start);
+    if (known) return known;
+    const text = this.text;
+    let i = start;
+    let out: Map<string, number> | number[];
+    if (text[i] === '{') {
+      out = new Map();
       i = skipWs(text, i + 1);
-      let found = false;
       while (text[i] === '"') {
         const end = skipValue(text, i);
         const key = JSON.parse(text.slice(i, end)) as string;
         i = skipWs(text, skipWs(text, end) + 1);
-        if (key === tok) {
-          found = true;
-          break;
-        }
+        if (!out.has(key)) out.set(key, i);
         i = skipWs(text, skipValue(text, i));
         if (text[i] === ',') i = skipWs(text, i + 1);
       }
-      if (!found) return undefined;
-    } else if (c === '[') {
-      // RFC 6901: an array index is 0 or a number without leading zeros.
-      if (!/^(0|[1-9]\d*)$/.test(tok)) return undefined;
-      const n = Number(tok);
+    } else if (text[i] === '[') {
+      out = [];
       i = skipWs(text, i + 1);
-      for (let k = 0; k < n; k++) {
-        if (text[i] === ']') return undefined;
+      while (i < text.length && text[i] !== ']') {
+        out.push(i);
         i = skipWs(text, skipValue(text, i));
-        if (text[i] !== ',') return undefined;
-        i = skipWs(text, i + 1);
+        if (text[i] === ',') i = skipWs(text, i + 1);
       }
-      if (text[i] === ']') return undefined;
     } else return undefined;
+    this.members.set(start, out);
+    return out;
   }
-  let line = 1;
-  let lineStart = 0;
-  for (let k = text.indexOf('\n'); k !== -1 && k < i; k = text.indexOf('\n', k + 1)) {
-    line++;
-    lineStart = k + 1;
+
+  /** Offset where the value at the pointer starts, if there is one. */
+  offset(pointer: string): number | undefined {
+    if (pointer !== '' && !pointer.startsWith('/')) return undefined;
+    let i: number | undefined = skipWs(this.text, 0);
+    if (pointer === '') return i;
+    for (const raw of pointer.slice(1).split('/')) {
+      const tok = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      const m = this.membersAt(i);
+      if (m instanceof Map) i = m.get(tok);
+      // RFC 6901: an array index is 0 or a number without leading zeros.
+      else if (m && /^(0|[1-9]\d*)$/.test(tok)) i = m[Number(tok)];
+      else return undefined;
+      if (i === undefined) return undefined;
+    }
+    return i;
   }
-  return { line, column: i - lineStart + 1 };
+
+  locate(pointer: string): Position | undefined {
+    const i = this.offset(pointer);
+    if (i === undefined) return undefined;
+    if (!this.lineStarts) {
+      this.lineStarts = [0];
+      for (let k = this.text.indexOf('\n'); k !== -1; k = this.text.indexOf('\n', k + 1)) this.lineStarts.push(k + 1);
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: i - starts[lo]! + 1 };
+  }
+}
+
+/** Line and column of the value at a JSON pointer in valid JSON text (one lookup; see JsonTextIndex). */
+export function locatePointer(text: string, pointer: string): Position | undefined {
+  return new JsonTextIndex(text).locate(pointer);
 }

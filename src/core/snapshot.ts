@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Provider } from './decision.js';
 import { Graph, emptyGraphData, type GraphData, type ScopeNode } from './graph.js';
-import { locatePointer, type Position } from './json-text.js';
+import { JsonTextIndex, type Position } from './json-text.js';
 import { guardJson } from './json-guard.js';
 import { InputError } from './problem.js';
 import type { LoadWarning, ParsedFile, ProviderModule } from './provider.js';
@@ -39,8 +39,14 @@ export function isNdjson(name: string): boolean {
   return /\.(ndjson|jsonl)$/i.test(name);
 }
 
-/** The lines of an NDJSON file that hold a value, with their 0-based line numbers in the text. */
-function ndjsonLines(text: string): { line: number; text: string }[] {
+interface NdjsonLine {
+  /** 0-based line number in the text. */
+  line: number;
+  text: string;
+}
+
+/** The lines of an NDJSON file that hold a value. */
+function ndjsonLines(text: string): NdjsonLine[] {
   return text.split('\n').flatMap((t, line) => (t.trim() ? [{ line, text: t }] : []));
 }
 
@@ -83,20 +89,31 @@ function mergeScopes(scopes: ScopeNode[]): ScopeNode[] {
   return [...byId.values()].map((s) => (s.name ? s : { ...s, name: s.id }));
 }
 
-/** locatePointer for NDJSON: the first pointer token picks the line, the rest is looked up in it. */
-function locateInLines(lines: readonly { line: number; text: string }[], pointer: string): Position | undefined {
-  const m = /^\/(\d+)(\/.*)?$/.exec(pointer);
-  if (!m) return undefined;
-  const l = lines[Number(m[1])];
-  const pos = l && locatePointer(l.text, m[2] ?? '');
-  return pos && { line: l.line + 1 + pos.line - 1, column: pos.column };
+/** Where pointers are in one file: JSON text indexed as a whole, NDJSON line by line (/i/... is line i). */
+class FileLocator {
+  private readonly whole?: JsonTextIndex;
+  private readonly lines?: (NdjsonLine & { index?: JsonTextIndex })[];
+
+  constructor(name: string, text: string) {
+    if (isNdjson(name)) this.lines = ndjsonLines(text);
+    else this.whole = new JsonTextIndex(text);
+  }
+
+  locate(pointer: string): Position | undefined {
+    if (this.whole) return this.whole.locate(pointer);
+    const m = /^\/(\d+)(\/.*)?$/.exec(pointer);
+    const l = m ? this.lines?.[Number(m[1])] : undefined;
+    if (!l) return undefined;
+    l.index ??= new JsonTextIndex(l.text);
+    const pos = l.index.locate(m![2] ?? '');
+    return pos && { line: l.line + pos.line, column: pos.column };
+  }
 }
 
 export class Snapshot {
   private readonly compiled = new Map<Provider, unknown>();
-  private readonly positions = new Map<string, Position | undefined>();
-  /** An NDJSON file's lines, split once on the first lookup in it. */
-  private readonly lines = new Map<string, { line: number; text: string }[]>();
+  /** Built on the first lookup in each file. */
+  private readonly locators = new Map<string, FileLocator>();
 
   constructor(
     readonly meta: SnapshotMeta,
@@ -107,18 +124,13 @@ export class Snapshot {
 
   /** Line and column of a JSON pointer in one of the snapshot's files (looked up when an answer needs it). */
   locate(file: string, pointer: string): Position | undefined {
-    const key = `${file}\u0000${pointer}`;
-    if (this.positions.has(key)) return this.positions.get(key);
-    const text = this.files.get(file);
-    let pos: Position | undefined;
-    if (text !== undefined && isNdjson(file)) {
-      let lines = this.lines.get(file);
-      if (!lines) this.lines.set(file, (lines = ndjsonLines(text)));
-      pos = locateInLines(lines, pointer);
-    } else if (text !== undefined) pos = locatePointer(text, pointer);
-    if (this.positions.size > 10_000) this.positions.clear();
-    this.positions.set(key, pos);
-    return pos;
+    let locator = this.locators.get(file);
+    if (!locator) {
+      const text = this.files.get(file);
+      if (text === undefined) return undefined;
+      this.locators.set(file, (locator = new FileLocator(file, text)));
+    }
+    return locator.locate(pointer);
   }
 
   /** The provider's compiled indexes for this snapshot. */

@@ -5,7 +5,7 @@
  * https://www.rfc-editor.org/rfc/rfc6901 (JSON Pointer)
  */
 import { describe, expect, it } from 'vitest';
-import { locatePointer, parseJsonText } from '../../src/core/json-text.js';
+import { JsonTextIndex, locatePointer, parseJsonText } from '../../src/core/json-text.js';
 import { pointerToken } from '../../src/core/problem.js';
 
 /** Every pointer of a value: the root, then each member and element, depth first. */
@@ -16,7 +16,10 @@ function pointers(value: unknown, at = ''): string[] {
   return out;
 }
 
-/** Checks locatePointer against the reference for every pointer of the text; returns how many were checked. */
+/**
+ * Checks locatePointer against the reference for every pointer of the text, and one JsonTextIndex reused
+ * for all of them in reverse order (so its cached members serve later lookups); returns how many were checked.
+ */
 function agreesEverywhere(text: string): number {
   const ref = parseJsonText(text);
   const all = pointers(ref.value);
@@ -25,6 +28,8 @@ function agreesEverywhere(text: string): number {
     expect(want, `reference has ${JSON.stringify(p)}`).toBeDefined();
     expect(locatePointer(text, p), `pointer ${JSON.stringify(p)} in ${JSON.stringify(text.slice(0, 80))}`).toEqual(want);
   }
+  const index = new JsonTextIndex(text);
+  for (const p of [...all].reverse()) expect(index.locate(p), `reused index, pointer ${JSON.stringify(p)}`).toEqual(ref.locate(p));
   return all.length;
 }
 
