@@ -99,17 +99,17 @@ console.table([
   { estate: 'growth when the estate doubles', 'upload+compile s': grow('uploadMs'), 'on disk MB': grow('bytes'), 'RSS MB': grow('rssMB'), 'median µs/decision': grow('medianUs'), 'decisions/s': '' },
 ]);
 
-// A large Google Cloud organization (bench/gcp-estate.mjs), in its own process so RSS is its own.
-const g = JSON.parse(execFileSync(process.execPath, ['--expose-gc', 'bench/gcp-estate.mjs', '1'], { encoding: 'utf8' }).trim().split('\n').pop());
-console.log(`\nSnapshot of a large Google Cloud organization (${g.shape.folders} folders, ${g.shape.projects.toLocaleString('en')} projects, ${g.shape.bindings.toLocaleString('en')} bindings, ${g.shape.denyRules} deny rules, ${g.shape.groups.toLocaleString('en')} nested groups)`);
-console.table([{
-  'load+compile s': (g.loadMs / 1000).toFixed(2), 'input MB': (g.bytes / 1048576).toFixed(1), 'RSS MB': g.rssMB.toFixed(0),
-  'median µs/decision': g.medianUs.toFixed(1), 'decisions/s': Math.round(1e6 / g.medianUs).toLocaleString('en'), outcomes: Object.entries(g.outcomes).map(([k, v]) => `${k} ${v}`).join(', '),
-}]);
-
-// A large Azure tenant (bench/azure-estate.mjs), in its own process so RSS is its own.
-const az = JSON.parse(execFileSync(process.execPath, ['--expose-gc', 'bench/azure-estate.mjs', '1'], { encoding: 'utf8' }).trim().split('\n').pop());
-const azShape = az.shape;
-console.log(`\nSnapshot of a large Azure tenant (${azShape.managementGroupLevels} management-group levels, ${azShape.subscriptions} subscriptions, ${azShape.resources.toLocaleString('en')} resources, ${azShape.roleAssignments.toLocaleString('en')} role assignments, ${azShape.policyAssignments} policy assignments)`);
-console.table(Object.entries({ 'load+compile s': az.loadMs / 1000, 'input MB': az.bytes / 1048576, 'RSS MB': az.rssMB, 'median µs/decision': az.medianUs }).map(([what, v]) => ({ what, value: v.toFixed(2) })));
-console.log(`decision mix: ${Object.entries(az.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+// A large Google Cloud organization and a large Azure tenant (bench/gcp-estate.mjs, bench/azure-estate.mjs),
+// each in its own process so RSS is its own.
+function cloudEstate(script, describe) {
+  const r = JSON.parse(execFileSync(process.execPath, ['--expose-gc', script, '1'], { encoding: 'utf8' }).trim().split('\n').pop());
+  console.log(`\nSnapshot of ${describe(r.shape)}`);
+  console.table([{
+    'load+compile s': (r.loadMs / 1000).toFixed(2), 'input MB': (r.bytes / 1048576).toFixed(1), 'RSS MB': r.rssMB.toFixed(0),
+    'median µs/decision': r.medianUs.toFixed(1), 'decisions/s': Math.round(1e6 / r.medianUs).toLocaleString('en'),
+  }]);
+  console.log(`decision mix: ${Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+}
+const n = (x) => x.toLocaleString('en');
+cloudEstate('bench/gcp-estate.mjs', (s) => `a large Google Cloud organization (${s.folders} folders, ${n(s.projects)} projects, ${n(s.bindings)} bindings, ${s.denyRules} deny rules, ${n(s.groups)} nested groups)`);
+cloudEstate('bench/azure-estate.mjs', (s) => `a large Azure tenant (${s.managementGroupLevels} management-group levels, ${s.subscriptions} subscriptions, ${n(s.resources)} resources, ${n(s.roleAssignments)} role assignments, ${s.policyAssignments} policy assignments)`);

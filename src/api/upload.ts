@@ -4,7 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../core/problem.js';
-import { isNdjson, type InputFile } from '../core/snapshot.js';
+import { isInputFileName, isNdjson, type InputFile } from '../core/snapshot.js';
 
 export const MAX_FILES = 10_000;
 
@@ -70,7 +70,7 @@ export function filesFromTarGz(data: Buffer, maxBytes: number): InputFile[] {
     const prefix = field(header, 345, 155);
     const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = undefined;
-    if ((type !== '0' && type !== '7') || !/\.(json|ndjson|jsonl)$/i.test(name)) continue;
+    if ((type !== '0' && type !== '7') || !isInputFileName(name)) continue;
     if (files.length >= MAX_FILES) throw new InputError('too_large', '', `more than ${MAX_FILES} files in the archive`, 413);
     files.push({ name: cleanName(name, ''), text: body.toString('utf8') });
   }

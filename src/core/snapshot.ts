@@ -34,6 +34,11 @@ export function snapshotId(files: readonly InputFile[]): string {
   return h.digest('hex').slice(0, 32);
 }
 
+/** Names of the files an upload or a fixture directory contributes: JSON and NDJSON. */
+export function isInputFileName(name: string): boolean {
+  return /\.(json|ndjson|jsonl)$/i.test(name);
+}
+
 /** Newline-delimited JSON (Cloud Asset Inventory exports): by name, .ndjson or .jsonl. */
 export function isNdjson(name: string): boolean {
   return /\.(ndjson|jsonl)$/i.test(name);

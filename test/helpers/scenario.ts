@@ -27,7 +27,7 @@ export interface Scenario {
   rule: string;
   /**
    * Native input files (name -> JSON value, or text), loaded as a snapshot the request is answered against.
-   * "estate" instead: the provider's bundled estate (fixtures/<provider>/estate). Absent: custom simulation.
+   * "estate" instead: the provider's bundled estate (fixtures/<provider>/estate). Absent (AWS only): custom simulation.
    */
   inputs?: Record<string, unknown> | 'estate';
   request: unknown;
