@@ -21,11 +21,7 @@ export function simulateAws(body: AwsSimulateBody): Decision {
   return answer(buildRequest(body), body.options?.explain);
 }
 
-function estateOf(snapshot: Snapshot): AwsEstate {
-  const e = snapshot.compiledFor<AwsEstate>('aws');
-  if (!e) throw new Error(`snapshot ${snapshot.meta.id} has no AWS inputs`);
-  return e;
-}
+const estateOf = (snapshot: Snapshot) => snapshot.compiledFor<AwsEstate>('aws');
 
 export const aws: ProviderModule = {
   name: 'aws',

@@ -138,9 +138,10 @@ export class Snapshot {
     return locator.locate(pointer);
   }
 
-  /** The provider's compiled indexes for this snapshot. */
-  compiledFor<T>(provider: Provider): T | undefined {
-    return this.compiled.get(provider) as T | undefined;
+  /** The provider's compiled indexes for this snapshot; the provider must be one of the snapshot's. */
+  compiledFor<T>(provider: Provider): T {
+    if (!this.compiled.has(provider)) throw new Error(`snapshot ${this.meta.id} has no ${provider} inputs`);
+    return this.compiled.get(provider) as T;
   }
 
   setCompiled(provider: Provider, data: unknown): void {
