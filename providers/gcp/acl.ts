@@ -22,7 +22,7 @@ const OBJECT_ROLES: Record<string, readonly string[]> = {
 };
 
 /** An ACL entity as a principal: allUsers, user-EMAIL, group-EMAIL, domain-DOMAIN, project-owners-NUMBER, ... */
-export function entityMember(entity: string): Member {
+function entityMember(entity: string): Member {
   if (entity === 'allUsers' || entity === 'allAuthenticatedUsers') return { kind: entity };
   const m = /^(user|group|domain)-(.+)$/.exec(entity);
   if (m) return m[1] === 'domain' ? { kind: 'domain', domain: m[2]!.toLowerCase() } : m[1] === 'group' ? { kind: 'group', email: m[2]!.toLowerCase() } : { kind: 'user', email: m[2]!.toLowerCase() };

@@ -198,6 +198,7 @@ export function toV2Permission(p: string): string {
  */
 export function permissionGroupMatches(pattern: string, v2Permission: string): boolean {
   if (pattern === v2Permission) return true;
+  if (!pattern.includes('*')) return false; // a single permission, not a group
   const ps = pattern.indexOf('/');
   const vs = v2Permission.indexOf('/');
   if (ps <= 0 || vs <= 0 || pattern.slice(0, ps) !== v2Permission.slice(0, vs)) return false;

@@ -6,18 +6,32 @@
  * Functions that read request data (tags, api.getAttribute, compute.*) get it through a FunctionScope that reads
  * the context of the evaluation in progress; evaluation is synchronous, so one slot is enough.
  */
-import { celFunc, celMethod, CelScalar, listType, objectType, type CelFunc, type CelInput, type CelList } from '@bufbuild/cel';
+import { celError, celFunc, celMethod, CelScalar, listType, objectType, type CelError, type CelFunc, type CelInput, type CelList } from '@bufbuild/cel';
 import { TimestampSchema, timestampFromMs, type Timestamp } from '@bufbuild/protobuf/wkt';
 
 /** Message prefix that marks a CEL error as "this attribute is UNKNOWN", not as a real error. */
 export const UNKNOWN_MARK = '\u0000unknown attribute: ';
 
-export function unknownAttribute(path: string): Error {
-  return new Error(UNKNOWN_MARK + path);
+// Unknown and unavailable attributes are read per request and per condition: their CEL error values are made
+// once per message and shared (an Error captures a stack when it is made; CEL errors are never modified).
+const SENTINEL_LIMIT = 1_000;
+const sentinels = new Map<string, CelError>();
+
+function sentinel(message: string): CelError {
+  let e = sentinels.get(message);
+  if (!e) {
+    if (sentinels.size >= SENTINEL_LIMIT) sentinels.clear();
+    sentinels.set(message, (e = celError(message)));
+  }
+  return e;
 }
 
-export function unavailableAttribute(path: string): Error {
-  return new Error(`attribute ${path} is not available for this request`);
+export function unknownAttribute(path: string): CelError {
+  return sentinel(UNKNOWN_MARK + path);
+}
+
+export function unavailableAttribute(path: string): CelError {
+  return sentinel(`attribute ${path} is not available for this request`);
 }
 
 /** What the functions need from the evaluation in progress. */

@@ -148,6 +148,8 @@ function buildNode(e: Expr): ConditionNode {
 }
 
 const CONSTANT_FUNCTIONS = new Set(['timestamp', 'duration', 'date']);
+/** The constants of an expression that has none (shared, so evaluation can tell without counting). */
+const NO_CONSTANTS: Readonly<Record<string, CelInput>> = Object.freeze({});
 
 /**
  * Replaces calls like timestamp('2026-01-01T00:00:00Z') with a variable bound to their value, so the literal is
@@ -276,8 +278,9 @@ function compileCore(expression: string): CompiledCondition {
   }
   const attributes = new Set<string>();
   collect(parsed.expr, attributes, new Set(), (parsed.sourceInfo?.positions ?? {}) as Record<string, number>);
-  const constants: Record<string, CelInput> = {};
-  foldConstants(parsed.expr, constants);
+  const folded: Record<string, CelInput> = {};
+  foldConstants(parsed.expr, folded);
+  const constants = Object.keys(folded).length ? folded : NO_CONSTANTS;
   const root = buildNode(parsed.expr);
   const parts = root.kind === 'and' || root.kind === 'or' ? root.children.length : 1;
   const compiled: CompiledCondition = {
@@ -292,14 +295,10 @@ function compileCore(expression: string): CompiledCondition {
 
 // ---------------------------------------------------------------------------------------------------------
 
-// One request usually evaluates many conditions with the same request.time: parse it once.
-let lastTime: { text: string; ts: Timestamp } | undefined;
-
 function timestampOf(v: unknown): Timestamp {
   if (v instanceof Date) return timestampFromDate(v);
   if (typeof v !== 'string') throw new Error('expected an RFC 3339 string');
-  if (lastTime?.text !== v) lastTime = { text: v, ts: fromJson(TimestampSchema, v) };
-  return lastTime.ts;
+  return fromJson(TimestampSchema, v);
 }
 
 /** Context value -> CEL input: request.time becomes a Timestamp, destination.port an int. */
@@ -311,23 +310,32 @@ function toCel(path: string, v: unknown): CelInput | CelResult {
   return v as CelInput;
 }
 
-function bindings(c: CompiledCondition, ctx: ConditionContext): Record<string, CelInput | CelResult> {
-  const b: Record<string, CelInput | CelResult> = Object.create(c.constants) as Record<string, CelInput>;
+type Activation = Record<string, CelInput | CelResult>;
+
+/** The CEL value of one attribute; a CEL error value bound to a variable is returned wherever the variable is read. */
+function celValue(path: string, ctx: ConditionContext): CelInput | CelResult {
+  const v = Object.hasOwn(ctx.values, path) ? ctx.values[path] : undefined;
+  if (v === undefined) return ctx.unknown.has(path) ? unknownAttribute(path) : unavailableAttribute(path);
+  try {
+    return toCel(path, v);
+  } catch (err) {
+    return celError(`invalid value for ${path}: ${(err as Error).message}`);
+  }
+}
+
+// A request evaluates many conditions against one context: each attribute is converted on first read and kept
+// with the context, so request.time is parsed once per request, not once per condition.
+const activations = new WeakMap<ConditionContext, Activation>();
+
+function bindings(c: CompiledCondition, ctx: ConditionContext): Activation {
+  let request = activations.get(ctx);
+  if (!request) activations.set(ctx, (request = Object.create(null) as Activation));
   for (const path of c.attributes) {
     if (path === TAGS_ATTRIBUTE || path.startsWith(API_ATTRIBUTE_PREFIX) || path.startsWith('compute.')) continue;
-    const v = Object.hasOwn(ctx.values, path) ? ctx.values[path] : undefined;
-    let bound: CelInput | CelResult | Error;
-    if (v !== undefined) {
-      try {
-        bound = toCel(path, v);
-      } catch (err) {
-        bound = new Error(`invalid value for ${path}: ${(err as Error).message}`);
-      }
-    } else bound = ctx.unknown.has(path) ? unknownAttribute(path) : unavailableAttribute(path);
-    // A CEL error value bound to a variable is returned wherever the variable is read.
-    b[path] = bound instanceof Error ? celError(bound) : bound;
+    if (!(path in request)) request[path] = celValue(path, ctx);
   }
-  return b;
+  // The condition's folded constants sit on top of the request's values.
+  return c.constants === NO_CONSTANTS ? request : Object.assign(Object.create(request) as Activation, c.constants);
 }
 
 /** Every message inside a (possibly merged) CEL error. */

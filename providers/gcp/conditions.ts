@@ -51,7 +51,8 @@ export interface RequestAttributes {
 
 export function evaluate(c: CompiledOrError, attrs: RequestAttributes): ConditionOutcome {
   if (!c.compiled) return { value: false, states: [], unknown: [], unsupported: [], errors: [c.error?.message ?? 'the condition does not compile'] };
-  const out = evaluateCondition(c.compiled, attrs.tags ? { values: attrs.values, unknown: attrs.unknown, tags: attrs.tags } : { values: attrs.values, unknown: attrs.unknown });
+  // The same attrs object for every condition of a request: cel.ts keeps the request's CEL values with it.
+  const out = evaluateCondition(c.compiled, attrs);
   const unsupported = c.compiled.attributes.filter((a) => a !== TAGS_ATTRIBUTE && !(a in attrs.values) && !attrs.unknown.has(a));
   return { value: out.value, states: out.states, unknown: out.missing, unsupported, errors: out.errors };
 }
@@ -78,7 +79,7 @@ function requestAttributeServices(attr: string): Set<string> {
   return new Set(['iap', 'run']);
 }
 
-export const MODIFIED_GRANTS = 'api.getAttribute:iam.googleapis.com/modifiedGrantsByRole';
+const MODIFIED_GRANTS = 'api.getAttribute:iam.googleapis.com/modifiedGrantsByRole';
 
 /**
  * The attributes of a request on `resource` for `permission`: derived ones, the caller's `context`, and

@@ -11,7 +11,7 @@ import { permissionGroupMatches, toV2Permission } from './catalog.js';
 import { evaluate as evalCondition, type ConditionOutcome, type RequestAttributes } from './conditions.js';
 import type { AllowBinding, AllowPolicy, DenyPolicy, DenyRule, GcpEstate, ParsedMember, RoleInfo } from './estate.js';
 import { matchMember, type BasicRole, type Caller, type MemberCheck, type MemberContext, type Membership } from './members.js';
-import { CRM, parseFullName, storageParts } from './names.js';
+import { parseFullName, storageParts } from './names.js';
 import { evaluateAcl, type AclResult } from './acl.js';
 import { pabEntry, pabState, type PabEvaluation } from './pab.js';
 
@@ -181,7 +181,9 @@ function evalBinding(req: GcpRequest, policy: AllowPolicy, b: AllowBinding, ctx:
   const membership: Membership = effective.length ? 'MATCHED' : 'NOT_MATCHED';
   const out: BindingResult = { policy, binding: b, role, rolePermission: rp.state, members, membership, papBlocked, state: 'NOT_GRANTED' };
   if (rp.note) out.roleNote = rp.note;
-  if (b.condition && (rp.state === 'INCLUDED' || matched.length > 0 || req.full)) out.condition = evalCondition(b.condition, req.attrs);
+  // The condition is evaluated only when a member matches: for the others, a summary answer names the members
+  // that miss, never the condition (`explain: full` shows every condition).
+  if (b.condition && (matched.length > 0 || req.full)) out.condition = evalCondition(b.condition, req.attrs);
   if (rp.state === 'INCLUDED' && membership === 'MATCHED') {
     const c: Tri = out.condition ? out.condition.value : true;
     out.state = c === true ? 'GRANTED' : c === 'unknown' ? 'UNKNOWN_CONDITIONAL' : 'NOT_GRANTED';
@@ -214,7 +216,7 @@ function evalAllow(req: GcpRequest, ctx: MemberContext): AllowResult {
 }
 
 function permissionEntries(patterns: string[], v2: string): { pattern: string; matched: boolean }[] {
-  return patterns.map((pattern) => ({ pattern, matched: permissionGroupMatches(pattern.includes('/') ? pattern : toV2Permission(pattern), v2) }));
+  return patterns.map((pattern) => ({ pattern, matched: permissionGroupMatches(toV2Permission(pattern), v2) }));
 }
 
 const NO_ONE: PrincipalsResult = { membership: 'NOT_MATCHED', members: [] };
@@ -307,10 +309,4 @@ export function evaluate(req: GcpRequest): Evaluation {
   const acl = evalAcl(req, ctx);
   if (acl) ev.acl = acl;
   return ev;
-}
-
-/** The organization node of a chain (root), if the chain reaches one. */
-export function orgOf(chain: readonly string[]): string | undefined {
-  const root = chain[chain.length - 1];
-  return root?.startsWith(`${CRM}organizations/`) ? root : undefined;
 }

@@ -59,7 +59,7 @@ function where(resource: string): string {
  * other APIs answer "Permission 'P' denied on resource (or it may not exist)."
  * https://cloud.google.com/storage/docs/json_api/v1/status-codes#403-forbidden
  */
-export function deniedError(ev: Evaluation): CloudError {
+function deniedError(ev: Evaluation): CloudError {
   const { req } = ev;
   const base = `Permission '${req.permission}' denied on resource (or it may not exist).`;
   const full = parseFullName(req.resource);
@@ -220,8 +220,7 @@ export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | u
   const bindings = ev.allow.policies.flatMap((p) => p.bindings);
   const rules = ev.deny.resources.flatMap((r) => r.policies.flatMap((p) => p.rules));
   const base = { provider: 'gcp' as const, layers: layers(snap, ev, guardrail), warnings: req.warnings };
-  const gcp = (decision: Decision['decision']) => troubleshooter(snap, ev, decision, guardrail);
-  const denied = deniedError(ev);
+  const gcp = (decision: Decision['decision']) => troubleshooter(ev, decision, guardrail);
 
   if (ev.pab.state === 'NOT_ALLOWED') {
     const blocking = ev.pab.entries.filter((e) => e.state === 'NOT_ALLOWED');
@@ -229,13 +228,13 @@ export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | u
       kind: 'blocked_by_guardrail', layer: 'pab', policy: pabRef(snap, e), statement: { binding: e.binding.id, source: located(snap, e.binding.source) },
       why: `principal access boundary policy ${e.policy!.id} (bound to ${e.binding.target} by ${e.binding.id}, enforcement version ${e.policy!.version}) does not include ${req.resource} or any of its ancestors`,
     }));
-    return { ...base, decision: 'denied', reason: 'guardrail', error: denied, summary: `Denied: ${what(ev)}: the principal access boundary makes the caller ineligible for this resource (${blocking.map((e) => e.policy!.id).join(', ')}).`, causes, missingContext: [], nearMisses: [], gcp: gcp('denied') };
+    return { ...base, decision: 'denied', reason: 'guardrail', error: deniedError(ev), summary: `Denied: ${what(ev)}: the principal access boundary makes the caller ineligible for this resource (${blocking.map((e) => e.policy!.id).join(', ')}).`, causes, missingContext: [], nearMisses: [], gcp: gcp('denied') };
   }
   const denying = rules.filter((r) => r.state === 'DENIED');
   if (denying.length) {
     const first = denying[0]!;
     return {
-      ...base, decision: 'denied', reason: 'explicit_deny', error: denied,
+      ...base, decision: 'denied', reason: 'explicit_deny', error: deniedError(ev),
       summary: `Denied: deny policy ${first.policy.id} on ${where(first.policy.attachedTo)}, rule ${first.rule.index}${first.rule.description ? ` (${first.rule.description})` : ''}, denies ${what(ev)}${denying.length > 1 ? ` (and ${denying.length - 1} more rule${denying.length > 2 ? 's' : ''})` : ''}.`,
       causes: denying.map((r) => denyCause(snap, r, ruleWhy(r))), missingContext: [], nearMisses: [], gcp: gcp('denied'),
     };
@@ -254,7 +253,7 @@ export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | u
       const name = req.pap.by === 'bucket' ? PAP_SETTING : 'storage.publicAccessPrevention';
       const policy: PolicyRef = { id: req.pap.policyId ?? `${req.pap.attachedTo}#${PAP_SETTING}`, name, type: req.pap.by === 'bucket' ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: req.pap.attachedTo };
       return {
-        ...base, decision: 'denied', reason: 'guardrail', error: denied,
+        ...base, decision: 'denied', reason: 'guardrail', error: deniedError(ev),
         summary: `Denied: ${what(ev)}: only ${[...papBlocked.map((b) => `${b.binding.role} for ${b.members.filter((m) => m.check.public).map((m) => m.text).join(', ')}`), ...papAcl.map((e) => `the ACL entry ${e.entity}:${e.role}`)].join('; ')} would grant it, and public access prevention (${name} on ${where(req.pap.attachedTo)}) makes public grants ineffective.`,
         causes: [{ kind: 'blocked_by_guardrail', layer: 'public_access_prevention', policy, why: `public access prevention is enforced on ${req.pap.attachedTo}: allUsers and allAuthenticatedUsers bindings stay in the policy but grant nothing` }],
         missingContext: [], nearMisses: misses, gcp: gcp('denied'),
@@ -262,7 +261,7 @@ export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | u
     }
     const hint = misses[0] ? ` Closest: ${misses[0].why}.` : '';
     return {
-      ...base, decision: 'denied', reason: 'no_grant', error: denied,
+      ...base, decision: 'denied', reason: 'no_grant', error: deniedError(ev),
       summary: `Denied: no binding on ${where(req.resource)} or its ancestors grants ${what(ev)}.${hint}`,
       causes: [{ kind: 'missing_grant', layer: 'allow', why: `no binding on the resource or its ${req.chain.length - 1} ancestor(s) has a role with ${req.permission}, a member matching the caller and a true condition` }],
       missingContext: [], nearMisses: misses, gcp: gcp('denied'),
@@ -289,7 +288,7 @@ export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | u
   const open = [...openRules.map((r) => denyCause(snap, r, ruleWhy(r))), ...(granted.length ? granted : openGrants.map((b) => grantCause(snap, b, grantWhy(b))))];
   const mc = missingContext(snap, granted.length ? [] : openGrants, openRules);
   return {
-    ...base, decision: 'conditional', reason: openRules.length ? 'explicit_deny' : 'no_grant', error: denied,
+    ...base, decision: 'conditional', reason: openRules.length ? 'explicit_deny' : 'no_grant', error: deniedError(ev),
     summary: `Conditional: ${what(ev)} depends on ${mc.map((m) => m.key).join(', ') || 'attributes'} the request did not give (grant: ${granted.length ? 'yes' : 'if the condition holds'}; ${openRules.length} deny rule${openRules.length === 1 ? '' : 's'} open).`,
     causes: open, missingContext: mc, nearMisses: granted.length ? [] : nearMisses(snap, ev), gcp: gcp('conditional'),
   };

@@ -45,7 +45,8 @@ function policiesFor(estate: GcpEstate, chain: readonly string[], constraint: st
 
 /** Tag conditions on org policy rules, against the resource's effective tags. */
 function ruleHolds(attrs: RequestAttributes): (r: OrgRule) => Tri {
-  return (r) => (r.condition ? evalCondition(r.condition, { values: {}, unknown: new Set(), ...(attrs.tags ? { tags: attrs.tags } : {}) }).value : true);
+  const tagsOnly: RequestAttributes = { values: {}, unknown: new Set(), ...(attrs.tags ? { tags: attrs.tags } : {}) };
+  return (r) => (r.condition ? evalCondition(r.condition, tagsOnly).value : true);
 }
 
 /** Public access prevention on a Cloud Storage resource: the bucket's own setting, or the org constraint (cached per bucket). */

@@ -30,7 +30,7 @@ export function fieldKey(o: Obj, camel: string): string {
 export type InputKind = 'assets' | 'deny' | 'pab' | 'roles' | 'orgPolicies' | 'groups' | 'cloudIdentityGroups' | 'customers' | 'projects' | 'tagBindings';
 
 /** A Cloud Asset line: `name` and `asset_type`/`assetType`; or an IAM policy search result. */
-export function isAsset(v: unknown): boolean {
+function isAsset(v: unknown): boolean {
   if (!isObj(v)) return false;
   if (typeof v.name === 'string' && typeof field(v, 'assetType') === 'string' && v.name.startsWith('//')) return true;
   return typeof v.resource === 'string' && v.resource.startsWith('//') && isObj(v.policy) && typeof field(v, 'assetType') === 'string';

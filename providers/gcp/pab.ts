@@ -9,7 +9,7 @@ import type { CompiledOrError, ConditionOutcome } from './conditions.js';
 import type { SourceLocation } from '../../src/core/decision.js';
 
 /** The current default enforcement version (`latest` and an empty version follow it). */
-export const DEFAULT_ENFORCEMENT_VERSION = 4;
+const DEFAULT_ENFORCEMENT_VERSION = 4;
 
 /**
  * Permissions that only later enforcement versions can block. Every other permission is treated as

@@ -6,7 +6,7 @@
  */
 import type { Warning } from '../../src/core/decision.js';
 import { notFound } from '../../src/core/close-match.js';
-import { InputError } from '../../src/core/problem.js';
+import { InputError, pointerToken } from '../../src/core/problem.js';
 import { isKnownPermission, toV1Permission, toV2Permission } from './catalog.js';
 import { CONTEXT_ATTRIBUTES, requestAttributes } from './conditions.js';
 import { compileAllow, compileDeny, type AllowPolicy, type DenyPolicy, type GcpEstate } from './estate.js';
@@ -71,7 +71,8 @@ function checkApplies(estate: GcpEstate, v1: string, v2: string, resource: strin
   if (storage?.object !== undefined && !v1.startsWith('storage.objects.')) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${type} resources`);
 }
 
-function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
+/** The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be callers. */
+export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
   const g = estate.snapshot.graph;
   if (text === 'allUsers' || text === 'anonymous') return { text, kind: 'anonymous', id: 'allUsers', groups: new Set() };
   const m = parseMember(text);
@@ -116,10 +117,12 @@ function resolveResource(estate: GcpEstate, name: string, warnings: Warning[]): 
   return [canonical, ...chain];
 }
 
+/** What `context` may carry: the request-time facts, and the resource attributes (which override derived ones). */
+const CONTEXT_KEYS: ReadonlySet<string> = new Set([...CONTEXT_ATTRIBUTES, 'resource.name', 'resource.type', 'resource.service']);
+
 function checkContext(context: Record<string, unknown>): void {
-  const allowed = new Set<string>([...CONTEXT_ATTRIBUTES, 'resource.name', 'resource.type', 'resource.service']);
   for (const key of Object.keys(context)) {
-    if (!allowed.has(key)) throw new InputError('invalid_request', `/context/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, `unknown context attribute '${key}': expected one of ${[...allowed].join(', ')}`);
+    if (!CONTEXT_KEYS.has(key)) throw new InputError('invalid_request', `/context/${pointerToken(key)}`, `unknown context attribute '${key}': expected one of ${[...CONTEXT_KEYS].join(', ')}`);
   }
   const t = context['request.time'];
   if (t !== undefined && (typeof t !== 'string' || !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(t) || Number.isNaN(Date.parse(t)))) {
@@ -129,7 +132,7 @@ function checkContext(context: Record<string, unknown>): void {
 
 /** What a setIamPolicy or bucket creation would change, from `requestBody`. */
 function changeOf(estate: GcpEstate, permission: string, resource: string, body: GcpRequestBody | undefined): Change | undefined {
-  if (!body) return undefined;
+  if (!body || (!permission.endsWith('.setIamPolicy') && permission !== 'storage.buckets.create')) return undefined;
   const change: Change = { added: [], modifiedRoles: [] };
   if (body.location !== undefined) change.location = body.location;
   const current = new Set<string>();
@@ -159,11 +162,10 @@ function changeOf(estate: GcpEstate, permission: string, resource: string, body:
     modified.add(d.role);
   }
   change.modifiedRoles = [...modified];
-  if (!permission.endsWith('.setIamPolicy') && permission !== 'storage.buckets.create') return undefined;
   return change;
 }
 
-function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; deny: { node: string; policies: DenyPolicy[] }[] } {
+function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; deny: { node: string; policies: readonly DenyPolicy[] }[] } {
   const allowOverride = new Map<string, AllowPolicy | null>();
   (overlay?.allowPolicies ?? []).forEach((a, i) => {
     const resource = estate.canonical(a.resource);
@@ -182,11 +184,11 @@ function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpO
     added.set(policy.attachedTo, [...(added.get(policy.attachedTo) ?? []), policy]);
   });
   const allow: AllowPolicy[] = [];
-  const deny: { node: string; policies: DenyPolicy[] }[] = [];
+  const deny: { node: string; policies: readonly DenyPolicy[] }[] = [];
   for (const node of chain) {
     const a = allowOverride.has(node) ? allowOverride.get(node) : estate.allow.get(node);
     if (a) allow.push(a);
-    const d = [...estate.denyAt(node).filter((p) => !removed.has(p.name)), ...(added.get(node) ?? [])];
+    const d = removed.size || added.size ? [...estate.denyAt(node).filter((p) => !removed.has(p.name)), ...(added.get(node) ?? [])] : estate.denyAt(node);
     if (d.length) deny.push({ node, policies: d });
   }
   return { allow, deny };

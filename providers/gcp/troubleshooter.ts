@@ -6,7 +6,6 @@
  * a role with the permission, a matching deny rule), NORMAL otherwise.
  */
 import type { Decision } from '../../src/core/decision.js';
-import type { Snapshot } from '../../src/core/snapshot.js';
 import type { ConditionOutcome } from './conditions.js';
 import type { BindingResult, Evaluation, MemberResult, RuleResult } from './evaluate.js';
 import type { Guardrail } from './guardrails.js';
@@ -79,14 +78,15 @@ function ruleExplanation(r: RuleResult): Record<string, unknown> {
   return out;
 }
 
-function pabExplanation(e: PabEntry): Record<string, unknown> {
-  const binding: Record<string, unknown> = { policyBindingState: e.bindingApplies ? 'POLICY_BINDING_STATE_ENFORCED' : 'POLICY_BINDING_STATE_NOT_ENFORCED', policyBinding: e.binding.document, relevance: rel(e.state === 'NOT_ALLOWED') };
+/** Summary answers name the PAB binding and policy; `explain: full` gives the documents, as for deny policies. */
+function pabExplanation(e: PabEntry, full: boolean): Record<string, unknown> {
+  const binding: Record<string, unknown> = { policyBindingState: e.bindingApplies ? 'POLICY_BINDING_STATE_ENFORCED' : 'POLICY_BINDING_STATE_NOT_ENFORCED', policyBinding: full ? e.binding.document : { name: e.binding.name }, relevance: rel(e.state === 'NOT_ALLOWED') };
   if (e.condition) binding.conditionExplanation = conditionExplanation(e.condition);
   const out: Record<string, unknown> = { bindingAndPolicyAccessState: `PAB_ACCESS_STATE_${e.state}`, relevance: rel(e.state === 'NOT_ALLOWED'), explainedPolicyBinding: binding };
   if (e.policy) {
     out.explainedPolicy = {
       policyAccessState: `PAB_ACCESS_STATE_${e.state}`,
-      policy: e.policy.document,
+      policy: full ? e.policy.document : { name: e.policy.name },
       relevance: rel(e.state === 'NOT_ALLOWED'),
       policyVersion: { version: e.policy.version, enforcementState: e.versionCovers ? 'PAB_POLICY_ENFORCEMENT_STATE_ENFORCED' : 'PAB_POLICY_ENFORCEMENT_STATE_NOT_ENFORCED' },
       explainedRules: e.rules.map((r) => ({
@@ -101,7 +101,7 @@ function pabExplanation(e: PabEntry): Record<string, unknown> {
   return out;
 }
 
-export function troubleshooter(_snap: Snapshot, ev: Evaluation, decision: Decision['decision'], guardrail: Guardrail | undefined): Record<string, unknown> {
+export function troubleshooter(ev: Evaluation, decision: Decision['decision'], guardrail: Guardrail | undefined): Record<string, unknown> {
   const { req } = ev;
   const v = req.attrs.values;
   const conditionContext: Record<string, unknown> = {
@@ -143,7 +143,7 @@ export function troubleshooter(_snap: Snapshot, ev: Evaluation, decision: Decisi
     pabPolicyExplanation: {
       principalAccessBoundaryAccessState: `PAB_ACCESS_STATE_${ev.pab.state}`,
       relevance: rel(ev.pab.state === 'NOT_ALLOWED'),
-      explainedBindingsAndPolicies: ev.pab.entries.map(pabExplanation),
+      explainedBindingsAndPolicies: ev.pab.entries.map((e) => pabExplanation(e, full)),
     },
   };
   if (req.pap) out.publicAccessPrevention = { enforced: true, by: req.pap.by, attachedTo: req.pap.attachedTo };

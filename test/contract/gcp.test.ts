@@ -3,49 +3,61 @@
  * by POST /v1/simulate in both explain levels, and every response checked against openapi.yaml (the `gcp`
  * section against GcpExplanation); the 4xx answers for bad GCP requests; the principal and browse routes.
  */
-import type { FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/api/spec.js';
 import { testApp, type TestApp } from '../helpers/app.js';
-import { call } from '../helpers/contract.js';
+import { jsonClient, simulateScenarios, uploadInputs } from '../helpers/contract.js';
 import { readScenario, scenarioFiles } from '../helpers/scenario.js';
 
 let t: TestApp;
-let app: FastifyInstance;
-const json = (method: string, url: string, body?: unknown) =>
-  call(app, { method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
-
+let json: ReturnType<typeof jsonClient>;
 beforeAll(async () => {
   t = await testApp({ withFixtures: false });
-  app = t.app;
+  json = jsonClient(t.app);
 });
 afterAll(() => t.close());
 
-async function upload(inputs: Record<string, unknown>, name: string): Promise<string> {
-  // NDJSON goes as text, one value per line; other files as their JSON value.
-  const files = Object.entries(inputs).map(([file, v]) => ({ name: file, content: Array.isArray(v) && /\.(ndjson|jsonl)$/.test(file) ? v.map((x) => JSON.stringify(x)).join('\n') : v }));
-  const r = await json('POST', '/v1/snapshots?activate=false', { name, files });
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id as string;
-}
+const upload = (inputs: Record<string, unknown>, name: string) => uploadInputs(json, inputs, name);
 
 const dir = join(projectRoot, 'fixtures', 'gcp', 'scenarios');
-const files = scenarioFiles(dir).filter((f) => !f.includes(`${join('scenarios', 'estate')}`));
+const files = scenarioFiles(dir).filter((f) => !f.includes(join('scenarios', 'estate')));
 
 describe('GCP scenarios through POST /v1/simulate', () => {
   it('answers each with a valid Decision and gcp section, summary and full', async () => {
     expect(files.length).toBeGreaterThan(70);
-    for (const f of files) {
-      const s = readScenario(f);
-      const id = await upload(s.inputs as Record<string, unknown>, 'gcp-scenario');
-      for (const explain of ['summary', 'full']) {
-        const r = await json('POST', '/v1/simulate', { ...(s.request as object), snapshot: id, options: { explain } });
-        expect(r.status, f).toBe(200);
-        expect(r.body.decision, f).toBe(s.expect.decision);
-        expect(r.body.gcp.overallAccessState, f).toBe({ allowed: 'CAN_ACCESS', denied: 'CANNOT_ACCESS', conditional: 'UNKNOWN_CONDITIONAL' }[s.expect.decision]);
-      }
-    }
+    await simulateScenarios(json, files, (inputs) => upload(inputs, 'gcp-scenario'), (body, f, s) => {
+      expect(body.gcp.overallAccessState, f).toBe({ allowed: 'CAN_ACCESS', denied: 'CANNOT_ACCESS', conditional: 'UNKNOWN_CONDITIONAL' }[s.expect.decision]);
+    });
+  });
+});
+
+describe('the gcp section of a summary answer', () => {
+  const both = async (rel: string) => {
+    const s = readScenario(join(dir, rel));
+    const id = await upload(s.inputs as Record<string, unknown>, 'gcp-section');
+    const ask = (explain: string) => json('POST', '/v1/simulate', { ...(s.request as object), snapshot: id, options: { explain } });
+    return { summary: (await ask('summary')).body.gcp, full: (await ask('full')).body.gcp };
+  };
+  type BindingExplanation = { role: string; combinedMembership: { membership: string }; condition?: unknown; conditionExplanation?: { value: unknown } };
+  const explained = (gcp: { allowPolicyExplanation: { explainedPolicies: { bindingExplanations: BindingExplanation[] }[] } }) =>
+    gcp.allowPolicyExplanation.explainedPolicies.flatMap((p) => p.bindingExplanations);
+
+  it('evaluates the condition of a binding only when a member matches; full evaluates every condition', async () => {
+    const { summary, full } = await both('conditions/tag-condition-allow.json');
+    const conditional = explained(summary).filter((b) => b.condition);
+    expect(conditional.map((b) => [b.combinedMembership.membership, b.conditionExplanation?.value])).toEqual([['MEMBERSHIP_NOT_MATCHED', undefined], ['MEMBERSHIP_MATCHED', true]]);
+    expect(explained(full).filter((b) => b.condition).every((b) => b.conditionExplanation !== undefined)).toBe(true);
+  });
+
+  it('names the principal access boundary binding and policy; full gives their documents', async () => {
+    const { summary, full } = await both('pab/excludes-other-org.json');
+    const [s] = summary.pabPolicyExplanation.explainedBindingsAndPolicies;
+    const [f] = full.pabPolicyExplanation.explainedBindingsAndPolicies;
+    expect(s.explainedPolicyBinding.policyBinding).toEqual({ name: f.explainedPolicyBinding.policyBinding.name });
+    expect(s.explainedPolicy.policy).toEqual({ name: f.explainedPolicy.policy.name });
+    expect(f.explainedPolicy.policy.details.rules.length).toBeGreaterThan(0);
+    expect(f.explainedPolicyBinding.policyBinding.target).toBeDefined();
   });
 });
 

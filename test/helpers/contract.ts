@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { expect } from 'vitest';
 import { operations, specAjv, specSchema } from '../../src/api/spec.js';
+import { readScenario, type Scenario } from './scenario.js';
 
 type Json = Record<string, unknown>;
 
@@ -58,4 +60,34 @@ export async function call(app: FastifyInstance, opts: InjectOptions & { url: st
 export function jsonClient(app: FastifyInstance) {
   return (method: string, url: string, body?: unknown) =>
     call(app, { method, url, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { payload: JSON.stringify(body) }) });
+}
+
+/** Uploads native input files (name -> JSON value, NDJSON array or text) as an inactive snapshot; its id. */
+export async function uploadInputs(json: ReturnType<typeof jsonClient>, inputs: Record<string, unknown>, name: string): Promise<string> {
+  const r = await json('POST', '/v1/snapshots?activate=false', { name, files: Object.entries(inputs).map(([file, content]) => ({ name: file, content })) });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.id as string;
+}
+
+/**
+ * Every scenario through POST /v1/simulate at both explain levels: its inputs uploaded by `upload` (which
+ * returns the snapshot id), each answer a 200 with the scenario's decision, then given to `check` (the
+ * cloud's own section).
+ */
+export async function simulateScenarios(
+  json: ReturnType<typeof jsonClient>,
+  files: readonly string[],
+  upload: (inputs: Record<string, unknown>) => Promise<string>,
+  check: (body: any, file: string, scenario: Scenario) => void,
+): Promise<void> {
+  for (const f of files) {
+    const s = readScenario(f);
+    const id = await upload(s.inputs as Record<string, unknown>);
+    for (const explain of ['summary', 'full']) {
+      const r = await json('POST', '/v1/simulate', { ...(s.request as object), snapshot: id, options: { explain } });
+      expect(r.status, f).toBe(200);
+      expect(r.body.decision, f).toBe(s.expect.decision);
+      check(r.body, f, s);
+    }
+  }
 }
