@@ -10,7 +10,7 @@
  * operator once, here, so evaluation only compares.
  */
 import { compileGlob, compileGlobParts, type Glob, type GlobPart } from '../../src/core/glob.js';
-import { normalizeGuid } from './catalog.js';
+import { parseGuid } from './ids.js';
 
 export class AbacSyntaxError extends Error {
   constructor(
@@ -84,7 +84,7 @@ export class ParsedAbac implements AbacCondition {
 }
 
 /** Role assignment conditions are limited to 8 KB (Azure RBAC service limits). */
-export const MAX_CONDITION_LENGTH = 8192;
+const MAX_CONDITION_LENGTH = 8192;
 const MAX_DEPTH = 64;
 const SOURCES = new Map(['Resource', 'Request', 'Principal', 'Environment'].map((s) => [s.toLowerCase(), s]));
 const KEY_CASE_SENSITIVE = '<$key_case_sensitive$>';
@@ -217,7 +217,7 @@ const DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7})
  * A sortable key for a DateTime, keeping the full 100 ns precision of `yyyy-mm-ddThh:mm:ss.fffffffZ`
  * ("Full-precision check", conditions-format). Other ISO forms (offsets) fall back to millisecond precision.
  */
-export function dateTimeKey(value: string): string | undefined {
+function dateTimeKey(value: string): string | undefined {
   const m = DATETIME.exec(value.trim());
   if (m) {
     const [, y, mo, d, h, mi, s, frac] = m;
@@ -268,7 +268,7 @@ export function toTyped(value: unknown, op: Operator): Scalar | undefined {
       if (typeof value !== 'string') return undefined;
       // Role definition ids are accepted in full form too: the GUID is their last segment.
       const slash = value.lastIndexOf('/');
-      return normalizeGuid(slash === -1 ? value : value.slice(slash + 1));
+      return parseGuid(slash === -1 ? value : value.slice(slash + 1));
     }
     case 'datetime':
       if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : `${value.toISOString().slice(0, 23)}0000`;

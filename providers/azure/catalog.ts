@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseGuid } from './ids.js';
 
 export interface PermissionBlock {
   readonly actions: readonly string[];
@@ -56,17 +57,6 @@ function load(): Catalogue {
   return catalogue;
 }
 
-const GUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/;
-
-/** Lower-case, dashed form of a GUID (with or without dashes or braces), or undefined if it is not one. */
-export function normalizeGuid(value: string): string | undefined {
-  let s = value.trim().toLowerCase();
-  if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1);
-  if (!GUID.test(s)) return undefined;
-  s = s.replaceAll('-', '');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-}
-
 /**
  * A built-in role by GUID, by role definition id (`/providers/Microsoft.Authorization/roleDefinitions/<guid>`,
  * or the same under a subscription or other scope: built-ins are shown under every scope), or by role name
@@ -78,7 +68,7 @@ export function builtInRole(idOrName: string): BuiltInRole | undefined {
   const marker = '/providers/microsoft.authorization/roledefinitions/';
   const lower = trimmed.toLowerCase();
   const at = lower.lastIndexOf(marker);
-  const guid = normalizeGuid(at === -1 ? trimmed : trimmed.slice(at + marker.length).replace(/\/+$/, ''));
+  const guid = parseGuid(at === -1 ? trimmed : trimmed.slice(at + marker.length).replace(/\/+$/, ''));
   if (guid) return byId.get(guid);
   return at === -1 ? byName.get(lower) : undefined;
 }

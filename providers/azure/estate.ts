@@ -4,22 +4,15 @@
  * assignments by scope with their definitions compiled, exemptions and locks by scope, and the parent of
  * every management group and subscription. A request then only walks its scope chain.
  */
-import type { GraphData, PrincipalNode, ScopeNode } from '../../src/core/graph.js';
+import { NONE, push, type GraphData, type PrincipalNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { builtInRole } from './catalog.js';
-import { isAtOrUnder, levelOf, normalizeGuid, segmentParent, subscriptionOf } from './ids.js';
+import { levelOf, normalizeGuid, segmentParent, subscriptionOf } from './ids.js';
 import { OBJECT_TYPES } from './load.js';
 import { compilePolicyObject, type Exemption, type Lock, type PolicyAssignment, type PolicyDefinition, type PolicySet } from './policy-model.js';
 import { compileAssignment, compileDeny, compileRoleDefinition, type Assignment, type DenyAssignment, type RoleDefinition } from './rbac-model.js';
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const l = m.get(k);
-  if (l) l.push(v);
-  else m.set(k, [v]);
-}
-
-const NONE: readonly never[] = Object.freeze([]);
 
 /** What a request reads from an estate: the estate itself, or the estate with an overlay on top. */
 export interface EstateView {
@@ -48,6 +41,8 @@ export class Index {
   readonly definitions = new Map<string, PolicyDefinition | PolicySet>();
   readonly exemptions = new Map<string, Exemption[]>();
   readonly locks = new Map<string, Lock[]>();
+  /** Locks by every scope above theirs, `/` included: a locked child blocks deleting its parent. */
+  readonly locksUnder = new Map<string, Lock[]>();
   /** Every object an overlay may replace or remove, by normalized id. */
   readonly objects = new Map<string, { kind: string; key: string }>();
   /** Subscriptions something refers to. */
@@ -95,6 +90,11 @@ export class Index {
       push(this.byPrincipal, a.principalId, a);
       this.objects.set(a.idKey, { kind: 'role assignment', key: a.scope });
       this.refer(a.scope);
+    }
+    for (const [scope, list] of this.locks) {
+      if (scope === '/') continue;
+      for (let at = scope.lastIndexOf('/'); at > 0; at = scope.lastIndexOf('/', at - 1)) for (const l of list) push(this.locksUnder, scope.slice(0, at), l);
+      for (const l of list) push(this.locksUnder, '/', l);
     }
   }
 
@@ -164,9 +164,7 @@ export class AzureEstate implements EstateView {
     return this.index.locks.get(scope) ?? NONE;
   }
   locksBelow(scope: string): readonly Lock[] {
-    const out: Lock[] = [];
-    for (const [at, list] of this.index.locks) if (at !== scope && isAtOrUnder(at, scope)) out.push(...list);
-    return out;
+    return this.index.locksUnder.get(scope) ?? NONE;
   }
 
   private names?: Map<string, PrincipalNode>;

@@ -14,7 +14,7 @@ import type { ConditionResult } from './conditions.js';
 import type { LockHit } from './locks.js';
 import type { PolicyEval, PolicyResult } from './policy.js';
 import type { Assignment, DenyAssignment, RoleDefinition } from './rbac-model.js';
-import type { AssignmentTrace, BlockTrace, DenyHit, Grant, Miss, RbacResult } from './rbac.js';
+import { MAX_NEAR_MISSES, type AssignmentTrace, type BlockTrace, type DenyHit, type Grant, type Miss, type RbacResult } from './rbac.js';
 import type { AzureRequest } from './request.js';
 import { scopeLabel } from './ids.js';
 
@@ -35,8 +35,8 @@ function source(origin: Origin | undefined, pointer?: string): SourceLocation | 
 }
 
 /**
- * Line and column for a decisive cause's sources. Only causes get them: a lookup scans its file, and layer
- * traces and near misses can name many objects (they keep the file and pointer).
+ * Line and column for a decisive cause's sources. Only causes get them: layer traces and near misses can
+ * name many objects, and keep the file and pointer.
  */
 function located(req: AzureRequest, causes: Cause[]): Cause[] {
   for (const c of causes) {
@@ -99,6 +99,11 @@ function who(req: AzureRequest, id: string | undefined): string {
   if (!id) return req.display;
   const g = req.estate.snapshot.graph.principal(id);
   return `group ${g && g.name !== g.id ? `${g.name} (${id})` : id}`;
+}
+
+/** `1 group`, `3 groups`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 const TAG = /blobs\/tags:(.*)<\$key_case_sensitive\$>\]$/i;
@@ -245,7 +250,6 @@ function lockCause(l: LockHit): Cause {
 }
 
 const MISS_FAILED: Record<Miss['kind'], string[]> = { not_actions: ['action'], plane: ['action'], condition: ['condition'], scope: ['resource'], unknown_role: ['role'] };
-const MAX_NEAR_MISSES = 10;
 
 function nearMisses(req: AzureRequest, misses: Miss[]): NearMiss[] {
   return misses.slice(0, MAX_NEAR_MISSES).map((m) => {
@@ -295,12 +299,12 @@ function layers(ev: Evaluation, full: boolean): LayerTrace[] {
     note: denies.length ? [...rbac.denies.map((h) => `${h.deny.name}: applies (${h.via})`), ...rbac.denySkips.map((s) => `${s.deny.name}: ${s.why}`)].join('; ') : 'no deny assignment on the scope chain',
     policies: denies.map((d) => ({ policy: denyRef(d) })),
   });
-  const grants = rbac.grants.filter((g) => g.result !== false && req.chain.includes(g.assignment.scope));
-  const rbacVerdict: LayerVerdict = grants.some((g) => g.result === true) ? 'allow' : grants.length ? 'unknown' : 'no_match';
+  // Grants come from the scope chain only, and never with a false condition.
+  const rbacVerdict: LayerVerdict = rbac.grants.some((g) => g.result === true) ? 'allow' : rbac.grants.length ? 'unknown' : 'no_match';
   out.push({
     layer: 'rbac',
     verdict: rbacVerdict,
-    note: `${rbac.considered} role assignment${rbac.considered === 1 ? '' : 's'} to the principal or its groups on the scope chain ${req.chain.join(' → ')}`,
+    note: `${plural(rbac.traces.length, 'role assignment')} to the principal or its groups on the scope chain ${req.chain.join(' → ')}`,
     policies: rbac.traces.map((t) => (full ? { policy: assignmentRef(t.assignment, t.role), statements: t.blocks.map((b) => blockTrace(t, b)) } : { policy: assignmentRef(t.assignment, t.role) })),
   });
   if (ev.policy) {
@@ -331,7 +335,7 @@ function missingContext(openDenies: DenyHit[], openGrants: Grant[], openPolicies
     if (!m) byKey.set(key.toLowerCase(), (m = { key, usedBy: [] }));
     m.usedBy.push({ layer, policy, statement });
   };
-  for (const h of openDenies) for (const k of h.condition?.missing ?? []) use(k, 'deny_assignment', h.deny.name, { index: h.block.index });
+  for (const h of openDenies) for (const k of h.missing) use(k, 'deny_assignment', h.deny.name, { index: h.block.index });
   for (const g of openGrants) for (const k of g.missing) use(k, 'rbac', g.role.roleName, blockStatement(g.assignment, g.role, g.block.index));
   for (const e of openPolicies) use('time', 'azure_policy', e.assignment.name, { rule: e.definition.name });
   return [...byKey.values()];
@@ -345,7 +349,7 @@ function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined):
     verb: req.verb,
     scope: req.scopeAsGiven,
     scopeChain: req.chain,
-    principal: { id: req.principal, name: req.display, kind: req.principalNode?.kind ?? 'user', groups: [...req.groups] },
+    principal: { id: req.principal, name: req.display, kind: req.principalNode.kind, groups: [...req.groups] },
   };
   if (req.method) out.method = req.method;
   if (req.blobPath !== undefined) out.blobPath = req.blobPath;
@@ -409,7 +413,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       decision: 'denied',
       reason: 'explicit_deny',
       error: err,
-      summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${what} (it names ${first.via}); deny assignments win over every role assignment${definiteDenies.length > 1 ? ` (and ${definiteDenies.length - 1} more deny assignment${definiteDenies.length > 2 ? 's' : ''})` : ''}.`,
+      summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${what} (it names ${first.via}); deny assignments win over every role assignment${definiteDenies.length > 1 ? ` (and ${plural(definiteDenies.length - 1, 'more deny assignment')})` : ''}.`,
       causes: located(req, definiteDenies.map((h) => denyCause(h))),
       missingContext: [],
       nearMisses: [],
@@ -424,7 +428,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       reason: 'no_grant',
       error: err,
       summary: `Denied: no role assignment on the scope chain (resource, resource group, subscription, management groups, root) grants ${what}${near.length ? `. Closest: ${near[0]!.why}` : ''}.`,
-      causes: [{ kind: 'missing_grant', layer: 'rbac', why: `none of the ${rbac.considered} role assignment${rbac.considered === 1 ? '' : 's'} to ${req.display} or its ${req.groups.length} group${req.groups.length === 1 ? '' : 's'} on the scope chain grants ${req.action}${req.isData ? ' as a data action' : ''}` }],
+      causes: [{ kind: 'missing_grant', layer: 'rbac', why: `none of the ${plural(rbac.traces.length, 'role assignment')} to ${req.display} or its ${plural(req.groups.length, 'group')} on the scope chain grants ${req.action}${req.isData ? ' as a data action' : ''}` }],
       missingContext: [],
       nearMisses: near,
       azure: detail(ev, { error: { code: err.code, message: err.message } }),
@@ -456,7 +460,7 @@ export function explain(ev: Evaluation, full: boolean): Decision {
       decision: 'conditional',
       reason: openDenies.length ? 'explicit_deny' : !grants.length ? 'no_grant' : 'guardrail',
       error: err,
-      summary: `Conditional: ${what} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : `${openGrants.length} conditional grant${openGrants.length === 1 ? '' : 's'}`}; ${openDenies.length} conditional deny assignment${openDenies.length === 1 ? '' : 's'}${openPolicies.length ? `; ${openPolicies.length} policy exemption${openPolicies.length === 1 ? '' : 's'} with an expiry` : ''}).`,
+      summary: `Conditional: ${what} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : plural(openGrants.length, 'conditional grant')}; ${plural(openDenies.length, 'conditional deny assignment')}${openPolicies.length ? `; ${plural(openPolicies.length, 'policy exemption')} with an expiry` : ''}).`,
       causes: located(req, [...openDenies.map((h) => denyCause(h)), ...(grants.length ? [] : openGrants.map((g) => grantCause(req, g))), ...openPolicies.map((e) => policyCause(req, e))]),
       missingContext: keys,
       nearMisses: grants.length ? [] : nearMisses(req, rbac.misses),

@@ -16,11 +16,7 @@ import { evaluatePolicy } from './policy.js';
 import { evaluateRbac } from './rbac.js';
 import { buildRequest, type AzureRequest, type AzureSimulateBody } from './request.js';
 
-function estateOf(snapshot: Snapshot): AzureEstate {
-  const e = snapshot.compiledFor<AzureEstate>('azure');
-  if (!e) throw new Error(`snapshot ${snapshot.meta.id} has no Azure inputs`);
-  return e;
-}
+const estateOf = (snapshot: Snapshot) => snapshot.compiledFor<AzureEstate>('azure');
 
 const LIST_KEYS = 'Microsoft.Storage/storageAccounts/listKeys/action';
 
@@ -61,7 +57,7 @@ function vaultAccessPolicies(req: AzureRequest): string | undefined {
   return `vault ${s[i + 1]} sets enableRbacAuthorization false: its data plane is authorized by vault access policies, which the snapshot does not evaluate; this answer is what Azure RBAC alone would decide`;
 }
 
-export function simulateAzure(estate: AzureEstate, body: AzureSimulateBody): Decision {
+function simulateAzure(estate: AzureEstate, body: AzureSimulateBody): Decision {
   const req = buildRequest(estate, body);
   const ev: Evaluation = { req, rbac: evaluateRbac(req) };
   if (!req.isData && (req.verb === 'write' || req.verb === 'delete')) {

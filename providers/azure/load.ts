@@ -42,7 +42,7 @@ export const OBJECT_TYPES = {
   lock: 'microsoft.authorization/locks',
 } as const;
 
-export const POLICY_TYPES: Record<string, string> = {
+const POLICY_TYPES: Record<string, string> = {
   [OBJECT_TYPES.roleDefinition]: 'azure:role_definition',
   [OBJECT_TYPES.denyAssignment]: 'azure:deny_assignment',
   [OBJECT_TYPES.policyDefinition]: 'azure:policy_definition',
@@ -53,7 +53,7 @@ export const POLICY_TYPES: Record<string, string> = {
 };
 
 /** Attachment kinds, by policy type: what sits at a scope. */
-export const ATTACHMENT_KINDS: Record<string, string> = {
+const ATTACHMENT_KINDS: Record<string, string> = {
   'azure:deny_assignment': 'deny_assignment',
   'azure:policy_assignment': 'policy_assignment',
   'azure:policy_exemption': 'policy_exemption',

@@ -83,7 +83,7 @@ const SUB_RESOURCE_ARRAYS: Record<string, string> = {
 };
 
 /** Parses a dotted path with `[*]` into steps (`a.b[*].c`). */
-export function parsePath(path: string): PathStep[] {
+function parsePath(path: string): PathStep[] {
   const steps: PathStep[] = [];
   for (const part of path.split('.')) {
     let p = part;

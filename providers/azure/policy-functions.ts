@@ -223,7 +223,7 @@ function arr(v: unknown, fn: string): unknown[] {
 }
 
 /** ARM equals(): deep equality; object keys compared case-insensitively. */
-export function deepEquals(a: unknown, b: unknown): boolean {
+function deepEquals(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEquals(x, b[i]));
   if (isObj(a) && isObj(b)) {
     const ka = Object.keys(a);

@@ -151,7 +151,7 @@ function exportedFields(node: ScopeNode | undefined): Obj {
 }
 
 /** The resource as the request would make it: the body of a PUT (PATCH: over the exported resource), the exported resource for a DELETE. */
-export function resourceContent(req: AzureRequest): PolicyEvalContext['resource'] {
+function resourceContent(req: AzureRequest): PolicyEvalContext['resource'] {
   const fromExport = exportedFields(req.resourceNode);
   const body = req.requestBody;
   if (!body) return contentOf(req.resourceAsGiven, fromExport);

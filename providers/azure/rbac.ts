@@ -12,7 +12,7 @@
  */
 import type { Tri } from '../../src/core/decision.js';
 import type { Glob } from '../../src/core/glob.js';
-import { andTri, evalCondition, type ConditionResult } from './conditions.js';
+import { andTri, evalCondition, type Condition, type ConditionResult } from './conditions.js';
 import type { Assignment, Block, DenyAssignment, RoleDefinition } from './rbac-model.js';
 import type { AzureRequest } from './request.js';
 import { isAtOrUnder, scopeLabel } from './ids.js';
@@ -24,7 +24,8 @@ export interface DenyHit {
   result: Tri;
   /** How the principal is named: itself, a group, or Everyone. */
   via: string;
-  condition?: ConditionResult;
+  /** The attributes its conditions (the deny assignment's and the block's) read that the request did not give. */
+  missing: string[];
 }
 
 export interface DenySkip {
@@ -79,8 +80,7 @@ export interface RbacResult {
   denySkips: DenySkip[];
   grants: Grant[];
   misses: Miss[];
-  /** Assignments on the chain to the principal or its groups. */
-  considered: number;
+  /** One per assignment on the chain to the principal or its groups. */
   traces: AssignmentTrace[];
 }
 
@@ -92,9 +92,23 @@ function blockMatch(block: Block, req: AzureRequest): { pattern?: Glob; subtract
   return not ? { pattern: allow, subtracted: not } : { pattern: allow };
 }
 
-function principalVia(ids: ReadonlySet<string>, principal: string, id: string): string | undefined {
-  if (!ids.has(id)) return undefined;
-  return id === principal ? undefined : id;
+/** The first of the principal's ids (itself, then its groups) in a deny assignment's list. */
+function firstIn(ids: ReadonlySet<string>, list: ReadonlySet<string>): string | undefined {
+  for (const id of ids) if (list.has(id)) return id;
+  return undefined;
+}
+
+/** The conditions that must hold, evaluated, and what they come to together: false wins, then unknown. */
+function conditionsOf(req: AzureRequest, first: Condition | undefined, second: Condition | undefined): { conditions: ConditionResult[]; result: Tri } {
+  const conditions: ConditionResult[] = [];
+  let result: Tri = true;
+  for (const c of [first, second]) {
+    if (c === undefined) continue;
+    const r = evalCondition(c, req.action, req.subOperation, req.facts);
+    conditions.push(r);
+    result = andTri(result, r.value);
+  }
+  return { conditions, result };
 }
 
 function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
@@ -107,42 +121,44 @@ function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
         skips.push({ deny, why: `doNotApplyToChildScopes: it applies at ${deny.scopeAsGiven} only, not below` });
         continue;
       }
-      const named = deny.everyone ? 'Everyone' : [...req.ids].find((id) => deny.principals.has(id));
+      const named = deny.everyone ? 'Everyone' : firstIn(req.ids, deny.principals);
       if (!named) {
         skips.push({ deny, why: 'it does not name the principal, its groups or Everyone' });
         continue;
       }
-      const excluded = [...req.ids].find((id) => deny.excluded.has(id));
+      const excluded = firstIn(req.ids, deny.excluded);
       if (excluded) {
         skips.push({ deny, why: `${excluded === req.principal ? 'the principal' : `group ${excluded}`} is in excludePrincipals` });
         continue;
       }
-      let matched = false;
+      let skipped = false;
+      let hit: DenyHit | undefined;
       for (const block of deny.blocks) {
         const m = blockMatch(block, req);
-        if (m.subtracted) skips.push({ deny, why: `${m.subtracted.source} in ${req.isData ? 'NotDataActions' : 'NotActions'} exempts ${req.action} from the deny` });
+        if (m.subtracted) {
+          skips.push({ deny, why: `${m.subtracted.source} in ${req.isData ? 'NotDataActions' : 'NotActions'} exempts ${req.action} from the deny` });
+          skipped = true;
+        }
         if (!m.pattern || m.subtracted) continue;
-        const conds = [deny.condition, block.condition].filter((c) => c !== undefined).map((c) => evalCondition(c, req.action, req.subOperation, req.facts));
-        const result = conds.reduce<Tri>((acc, c) => andTri(acc, c.value), true);
+        const { conditions, result } = conditionsOf(req, deny.condition, block.condition);
         if (result === false) {
           skips.push({ deny, why: 'its condition is false for this request' });
+          skipped = true;
           continue;
         }
         const via = named === 'Everyone' ? 'Everyone' : named === req.principal ? 'the principal' : `group ${named}`;
-        const hit: DenyHit = { deny, block, pattern: m.pattern.source, result, via };
-        if (conds[0]) hit.condition = conds[0];
-        hits.push(hit);
-        matched = true;
+        hit = { deny, block, pattern: m.pattern.source, result, via, missing: conditions.flatMap((c) => c.missing) };
         break;
       }
-      if (!matched && !skips.some((s) => s.deny === deny)) skips.push({ deny, why: `${req.action} is not among its ${req.isData ? 'DataActions' : 'Actions'}` });
+      if (hit) hits.push(hit);
+      else if (!skipped) skips.push({ deny, why: `${req.action} is not among its ${req.isData ? 'DataActions' : 'Actions'}` });
     }
   }
   return { hits, skips };
 }
 
 function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, grants: Grant[], misses: Miss[], traces?: AssignmentTrace[]): void {
-  const via = principalVia(req.ids, req.principal, a.principalId);
+  const via = a.principalId === req.principal ? undefined : a.principalId;
   const role = req.view.roleDefinition(a.roleGuid);
   // Plain literals, not spreads: this runs for every assignment on the chain.
   const trace: AssignmentTrace | undefined = traces ? { assignment: a, role, via, blocks: [] } : undefined;
@@ -172,8 +188,7 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
       misses.push({ assignment: a, via, kind: 'scope', role, block, why: `${role.roleName} is assigned on ${scopeLabel(a.scopeAsGiven)}, not on ${scopeLabel(req.scopeAsGiven)} or a scope above it` });
       return;
     }
-    const conditions = [block.condition, a.condition].filter((c) => c !== undefined).map((c) => evalCondition(c, req.action, req.subOperation, req.facts));
-    const result = conditions.reduce<Tri>((acc, c) => andTri(acc, c.value), true);
+    const { conditions, result } = conditionsOf(req, block.condition, a.condition);
     note(block, true, m.pattern.source, result, conditions);
     if (result === false) {
       const onAssignment = a.condition !== undefined && conditions[conditions.length - 1]!.value === false;
@@ -185,19 +200,18 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
   }
 }
 
-const MAX_MISSES = 20;
+/** Near misses an answer shows: the scan for them stops there. */
+export const MAX_NEAR_MISSES = 10;
 
 export function evaluateRbac(req: AzureRequest): RbacResult {
   const d = denies(req);
   const grants: Grant[] = [];
   const misses: Miss[] = [];
-  let considered = 0;
   const traces: AssignmentTrace[] = [];
   const onChain = new Set<string>();
   for (const scope of req.chain) {
     for (const id of req.ids) {
       for (const a of req.view.assignmentsAt(scope, id)) {
-        considered++;
         onChain.add(a.idKey);
         evaluateAssignment(a, req, true, grants, misses, traces);
       }
@@ -209,7 +223,7 @@ export function evaluateRbac(req: AzureRequest): RbacResult {
     const couldGrant = new Map<string, boolean>();
     scan: for (const id of req.ids) {
       for (const a of req.view.assignmentsOf(id)) {
-        if (misses.length >= MAX_MISSES) break scan;
+        if (misses.length >= MAX_NEAR_MISSES) break scan;
         let could = couldGrant.get(a.roleGuid);
         if (could === undefined) {
           const role = req.view.roleDefinition(a.roleGuid);
@@ -221,5 +235,5 @@ export function evaluateRbac(req: AzureRequest): RbacResult {
       }
     }
   }
-  return { denies: d.hits, denySkips: d.skips, grants, misses, considered, traces };
+  return { denies: d.hits, denySkips: d.skips, grants, misses, traces };
 }

@@ -45,7 +45,7 @@ export interface AzureRequest {
   estate: AzureEstate;
   view: EstateView;
   principal: string;
-  principalNode?: PrincipalNode;
+  principalNode: PrincipalNode;
   /** How error messages name the client: its UPN or name when known, else the object id. */
   display: string;
   groups: readonly string[];

@@ -5,7 +5,7 @@
  * Nothing here is walked per request except the resource's own ancestor chain.
  */
 import type { SourceLocation } from '../../src/core/decision.js';
-import type { PolicyNode, ScopeNode } from '../../src/core/graph.js';
+import { NONE, push, type PolicyNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { predefinedRole } from './catalog.js';
@@ -114,8 +114,6 @@ export function compileDeny(name: string, attachedTo: string, doc: Obj, source: 
   return { name, id: name.slice(name.lastIndexOf('/') + 1), attachedTo, rules, document: doc, source };
 }
 
-const NONE: readonly never[] = [];
-
 export class GcpEstate {
   readonly aliases = new ProjectAliases();
   readonly allow = new Map<string, AllowPolicy>();
@@ -175,9 +173,7 @@ export class GcpEstate {
       case 'gcp:deny': {
         const d = compileDeny(p.id, String(p.attrs!.attachedTo), doc, this.src(p));
         this.denyByName.set(p.id, d);
-        const list = this.deny.get(d.attachedTo);
-        if (list) list.push(d);
-        else this.deny.set(d.attachedTo, [d]);
+        push(this.deny, d.attachedTo, d);
         return;
       }
       case 'gcp:role': {
@@ -200,9 +196,7 @@ export class GcpEstate {
         const b: PabBinding = { name: p.id, id: p.name, target: String(p.attrs!.target), policy: String(p.attrs!.policy), document: doc, source: this.src(p) };
         const c = conditionOf(doc.condition);
         if (c) b.condition = c;
-        const list = this.pabBindings.get(b.target);
-        if (list) list.push(b);
-        else this.pabBindings.set(b.target, [b]);
+        push(this.pabBindings, b.target, b);
         return;
       }
       case 'gcp:org_policy': {

@@ -102,13 +102,15 @@ export function emptyGraphData(): GraphData {
   return { principals: [], scopes: [], policies: [], memberships: [], attachments: [], bindings: [] };
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+/** Appends v to the list at k in a multimap. */
+export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const list = m.get(k);
   if (list) list.push(v);
   else m.set(k, [v]);
 }
 
-const NONE: readonly never[] = Object.freeze([]);
+/** The shared empty list that index lookups answer when nothing is there. */
+export const NONE: readonly never[] = Object.freeze([]);
 
 /** The compiled, immutable graph with its indexes. */
 export class Graph {

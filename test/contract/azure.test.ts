@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/api/spec.js';
 import { testApp, type TestApp } from '../helpers/app.js';
-import { jsonClient } from '../helpers/contract.js';
+import { jsonClient, simulateScenarios, uploadInputs } from '../helpers/contract.js';
 import { readScenario, scenarioFiles } from '../helpers/scenario.js';
 
 let t: TestApp;
@@ -22,12 +22,6 @@ afterAll(() => t.close());
 const upload = (inputs: Record<string, unknown>, name: string) =>
   json('POST', '/v1/snapshots?activate=false', { name, files: Object.entries(inputs).map(([file, content]) => ({ name: file, content })) });
 
-async function uploaded(inputs: Record<string, unknown>, name: string): Promise<string> {
-  const r = await upload(inputs, name);
-  expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return r.body.id as string;
-}
-
 const dir = join(projectRoot, 'fixtures', 'azure', 'scenarios');
 const files = scenarioFiles(dir).filter((f) => !f.includes(join('scenarios', 'estate')));
 const inputsOf = (rel: string) => readScenario(join(dir, rel)).inputs as Record<string, unknown>;
@@ -35,16 +29,7 @@ const inputsOf = (rel: string) => readScenario(join(dir, rel)).inputs as Record<
 describe('Azure scenarios through POST /v1/simulate', () => {
   it('answers each with a valid Decision and azure section, summary and full', async () => {
     expect(files.length).toBeGreaterThan(65);
-    for (const f of files) {
-      const s = readScenario(f);
-      const id = await uploaded(s.inputs as Record<string, unknown>, 'azure-scenario');
-      for (const explain of ['summary', 'full']) {
-        const r = await json('POST', '/v1/simulate', { ...(s.request as object), snapshot: id, options: { explain } });
-        expect(r.status, f).toBe(200);
-        expect(r.body.decision, f).toBe(s.expect.decision);
-        expect(r.body.azure.scopeChain.at(-1), f).toBe('/');
-      }
-    }
+    await simulateScenarios(json, files, (inputs) => uploadInputs(json, inputs, 'azure-scenario'), (body, f) => expect(body.azure.scopeChain.at(-1), f).toBe('/'));
   });
 });
 
@@ -74,7 +59,7 @@ describe('Azure upload errors', () => {
 describe('Azure request errors', () => {
   let id: string;
   beforeAll(async () => {
-    id = await uploaded(inputsOf('rbac/reader-at-resource-group-reads-storage-account.json'), 'azure-errors');
+    id = await uploadInputs(json, inputsOf('rbac/reader-at-resource-group-reads-storage-account.json'), 'azure-errors');
   });
   const ask = (over: Record<string, unknown>) => json('POST', '/v1/simulate', { provider: 'azure', snapshot: id, principal: ALICE, action: 'Microsoft.Storage/storageAccounts/read', resource: SA1, ...over });
 
@@ -108,7 +93,7 @@ describe('Azure overlay, principal and browse routes', () => {
   const policyAssignment = `${SUB}/providers/Microsoft.Authorization/policyAssignments/eu-only`;
   const put = { provider: 'azure', principal: ALICE, method: 'PUT', path: `${SUB}/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/sa3`, requestBody: { location: 'eastus' } };
   beforeAll(async () => {
-    id = await uploaded(inputsOf('policy/allowed-locations-denies-put.json'), 'azure-overlay');
+    id = await uploadInputs(json, inputsOf('policy/allowed-locations-denies-put.json'), 'azure-overlay');
   });
 
   it('removing the policy assignment in an overlay lets the PUT through', async () => {
@@ -128,7 +113,7 @@ describe('Azure overlay, principal and browse routes', () => {
 
   it('replacing a custom role definition changes what its assignments grant', async () => {
     const inputs = inputsOf('rbac/custom-role-notactions-subtract.json');
-    const rid = await uploaded(inputs, 'azure-role-overlay');
+    const rid = await uploadInputs(json, inputs, 'azure-role-overlay');
     const role = structuredClone((inputs['roleDefinitions.json'] as { value: { properties: { permissions: { notActions: string[] }[] } }[] }).value[0]!);
     const ask = { provider: 'azure', snapshot: rid, principal: ALICE, method: 'DELETE', path: `${SUB}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm1` };
     expect((await json('POST', '/v1/simulate', ask)).body.decision).toBe('denied');
@@ -146,7 +131,7 @@ describe('Azure overlay, principal and browse routes', () => {
   });
 
   it('describes a principal: groups, role assignments by scope, deny assignments that name it', async () => {
-    const gid = await uploaded(inputsOf('deny/exclude-through-nested-group.json'), 'azure-principal');
+    const gid = await uploadInputs(json, inputsOf('deny/exclude-through-nested-group.json'), 'azure-principal');
     const r = await json('GET', `/v1/snapshots/${gid}/principals/${ALICE}`);
     expect(r.status).toBe(200);
     expect(r.body.groups.map((g: { id: string }) => g.id).sort()).toEqual(['e0000000-0000-4000-8000-0000000000a1', 'e0000000-0000-4000-8000-0000000000e1']);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { builtInRole, builtInRoles, isDataAction, normalizeGuid } from '../../providers/azure/catalog.js';
+import { builtInRole, builtInRoles, isDataAction } from '../../providers/azure/catalog.js';
 
 const READER = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
 const BLOB_READER = '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1';
@@ -41,11 +41,6 @@ describe('builtInRole', () => {
     expect(builtInRole('00000000-0000-0000-0000-000000000000')).toBeUndefined();
     expect(builtInRole('No Such Role')).toBeUndefined();
     expect(builtInRole('/providers/Microsoft.Authorization/roleDefinitions/not-a-guid')).toBeUndefined();
-  });
-
-  it('normalizes GUIDs', () => {
-    expect(normalizeGuid('{ACDD72A7338548EFBD42F606FBA81AE7}')).toBe(READER);
-    expect(normalizeGuid('acdd72a7-3385')).toBeUndefined();
   });
 });
 

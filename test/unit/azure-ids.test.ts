@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveAction, verbOf } from '../../providers/azure/action.js';
-import { extensionScope, isAtOrUnder, levelOf, normalizeGuid, normalizeId, resourceTypeOf, scopeLabel, segmentParent, splitDataPath } from '../../providers/azure/ids.js';
+import { extensionScope, isAtOrUnder, levelOf, normalizeGuid, normalizeId, parseGuid, resourceTypeOf, scopeLabel, segmentParent, splitDataPath } from '../../providers/azure/ids.js';
 
 const SUB = '/subscriptions/11111111-1111-4111-8111-111111111111';
 const SA = `${SUB}/resourceGroups/RG1/providers/Microsoft.Storage/storageAccounts/sa1`;
@@ -38,6 +38,12 @@ describe('ARM ids', () => {
     expect(splitDataPath(`${SA}/blobServices/default/containers/c1/blobs/a/b/c.txt`)).toEqual({ scope: `${SA}/blobServices/default/containers/c1`, blobPath: 'a/b/c.txt' });
     expect(splitDataPath(`${SA}/queueServices/default/queues/q1/messages`)).toEqual({ scope: `${SA}/queueServices/default/queues/q1` });
     expect(splitDataPath(SA)).toEqual({ scope: SA });
+  });
+
+  it('parses GUIDs with or without dashes and braces, and nothing else', () => {
+    expect(parseGuid('{ACDD72A7338548EFBD42F606FBA81AE7}')).toBe('acdd72a7-3385-48ef-bd42-f606fba81ae7');
+    expect(parseGuid('acdd72a7-3385')).toBeUndefined();
+    expect(normalizeGuid('acdd72a7-3385')).toBe('acdd72a7-3385');
   });
 
   it('dashes GUIDs written without dashes and labels scopes for sentences', () => {
