@@ -113,3 +113,11 @@ function cloudEstate(script, describe) {
 const n = (x) => x.toLocaleString('en');
 cloudEstate('bench/gcp-estate.mjs', (s) => `a large Google Cloud organization (${s.folders} folders, ${n(s.projects)} projects, ${n(s.bindings)} bindings, ${s.denyRules} deny rules, ${n(s.groups)} nested groups)`);
 cloudEstate('bench/azure-estate.mjs', (s) => `a large Azure tenant (${s.managementGroupLevels} management-group levels, ${s.subscriptions} subscriptions, ${n(s.resources)} resources, ${n(s.roleAssignments)} role assignments, ${s.policyAssignments} policy assignments)`);
+
+// The CI gate (bench/ci-gate.mjs): `iamsim check` as a pipeline runs it, on the scale-1 AWS estate.
+const gate = JSON.parse(execFileSync(process.execPath, ['bench/ci-gate.mjs'], { encoding: 'utf8' }).trim().split('\n').pop());
+console.log(`\nThe CI gate: iamsim check on the large AWS estate (${n(gate.principals)} principals); CLI start-up alone ${gate.startupMs.toFixed(0)} ms, snapshot load ${(gate.loadMs / 1000).toFixed(2)} s`);
+console.table([
+  { check: '1,000 expectations', 'CLI wall s (target ≤ 2)': (gate.thousand.wallMs / 1000).toFixed(2), 'questions s (in process)': (gate.thousand.questionsMs / 1000).toFixed(2), results: `${gate.thousand.summary.passed} passed, ${gate.thousand.summary.failed} failed` },
+  { check: `invariant over every principal (${n(gate.invariant.questions)} questions)`, 'CLI wall s (target ≤ 2)': (gate.invariant.wallMs / 1000).toFixed(2), 'questions s (in process)': (gate.invariant.questionsMs / 1000).toFixed(2), results: `${gate.invariant.violations} violations listed` },
+]);

@@ -5,6 +5,7 @@
 import type { Decision } from '../../src/core/decision.js';
 import type { ProviderModule } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { awsCi } from './ci.js';
 import { AwsEstate } from './estate.js';
 import { evaluate } from './evaluate.js';
 import { explain } from './explain.js';
@@ -33,6 +34,7 @@ export const aws: ProviderModule = {
     const b = body as AwsSnapshotBody;
     return answer(buildSnapshotRequest(estateOf(snapshot), b), b.options?.explain);
   },
+  ci: awsCi,
   describePrincipal(snapshot, id) {
     const estate = estateOf(snapshot);
     const g = snapshot.graph;

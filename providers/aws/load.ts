@@ -303,7 +303,7 @@ interface PackagedPolicy {
 let packaged: Map<string, PackagedPolicy> | undefined;
 
 /** AWS managed policies by ARN, read from the package on first need (it is large) and kept. */
-function managedPolicyFromPackage(arn: string): PolicyNode | undefined {
+export function managedPolicyFromPackage(arn: string): PolicyNode | undefined {
   if (!packaged) {
     const require = createRequire(import.meta.url);
     const file = require.resolve(MANAGED_POLICY_SOURCE).replace(/index\.js$/, 'managedPolicies.json');

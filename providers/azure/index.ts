@@ -7,6 +7,7 @@ import type { Decision } from '../../src/core/decision.js';
 import { InputError } from '../../src/core/problem.js';
 import type { ProviderModule } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { azureCi } from './ci.js';
 import { AzureEstate } from './estate.js';
 import { explain, type Evaluation } from './explain.js';
 import { normalizeGuid, normalizeId } from './ids.js';
@@ -87,6 +88,7 @@ export const azure: ProviderModule = {
   load: loadAzure,
   compile: (snapshot, warn) => new AzureEstate(snapshot, warn),
   simulateIn: (snapshot, body) => simulateAzure(estateOf(snapshot), body as AzureSimulateBody),
+  ci: azureCi,
   describePrincipal(snapshot, id) {
     const estate = estateOf(snapshot);
     const g = snapshot.graph;

@@ -37,6 +37,8 @@ export interface GcpRequest {
   attrs: RequestAttributes;
   /** Allow policies along the chain, resource first (overlay applied). */
   allowPolicies: AllowPolicy[];
+  /** The allow policy of any node (overlay applied), e.g. of the project a convenience value names. */
+  allowAt(node: string): AllowPolicy | undefined;
   /** Deny policies per chain node, resource first (overlay applied). */
   denyPolicies: { node: string; policies: readonly DenyPolicy[] }[];
   pap?: PublicAccessPrevention;
@@ -138,7 +140,7 @@ function holdsBasicRole(req: GcpRequest, project: string, role: BasicRole, ctx: 
   const chain = req.estate.projectChain(project);
   if (!chain) return false;
   for (const node of chain) {
-    const policy = req.estate.allow.get(node);
+    const policy = req.allowAt(node);
     for (const b of policy?.bindings ?? []) {
       if (b.role !== `roles/${role}` || b.condition) continue;
       if (b.members.some((m) => m.member.kind !== 'projectRole' && matchMember(m.member, req.caller, ctx).membership === 'MATCHED')) return true;

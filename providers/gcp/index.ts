@@ -6,6 +6,7 @@
 import { InputError } from '../../src/core/problem.js';
 import type { ProviderModule } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { gcpCi } from './ci.js';
 import { GcpEstate } from './estate.js';
 import { evaluate, principalSets } from './evaluate.js';
 import { explain } from './explain.js';
@@ -40,4 +41,5 @@ export const gcp: ProviderModule = {
     );
     return { id: p.id, kind: p.kind, name: p.name, scope: p.scope, attrs: p.attrs ?? {}, groups, members: p.kind === 'group' ? g.membersOf(pid) : undefined, bindings, principalAccessBoundary: pab, origin: p.origin };
   },
+  ci: gcpCi,
 };

@@ -61,22 +61,29 @@ function parsePermission(estate: GcpEstate, action: string): { v1: string; v2: s
  * resource the permission must belong to that service, and a Cloud Storage object takes only
  * storage.objects.* permissions.
  */
-function checkApplies(estate: GcpEstate, v1: string, v2: string, resource: string): void {
-  if (estate.isCrm(resource)) return;
-  const full = parseFullName(resource)!;
-  const host = v2.slice(0, v2.indexOf('/'));
-  const type = resourceTypeOf(resource) ?? full.host;
-  if (host !== full.host) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${type} resources`);
+export function permissionApplies(estate: GcpEstate, v1: string, resource: string): boolean {
+  if (estate.isCrm(resource)) return true;
+  const full = parseFullName(resource);
+  const v2 = toV2Permission(v1);
+  if (!full || v2.slice(0, v2.indexOf('/')) !== full.host) return false;
   const storage = full.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
-  if (storage?.object !== undefined && !v1.startsWith('storage.objects.')) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${type} resources`);
+  return storage?.object === undefined || v1.startsWith('storage.objects.');
+}
+
+function checkApplies(estate: GcpEstate, v1: string, resource: string): void {
+  if (!permissionApplies(estate, v1, resource)) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${resourceTypeOf(resource) ?? parseFullName(resource)!.host} resources`);
 }
 
 /** The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be callers. */
 export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
   const g = estate.snapshot.graph;
   if (text === 'allUsers' || text === 'anonymous') return { text, kind: 'anonymous', id: 'allUsers', groups: new Set() };
+  // Some signed-in Google account the snapshot does not know: only allAuthenticatedUsers and allUsers bindings
+  // match it (https://cloud.google.com/iam/docs/principals-overview#all-authenticated-users), so a diff or an
+  // invariant can ask what anyone with a Google account may do.
+  if (text === 'allAuthenticatedUsers') return { text, kind: 'user', id: text, groups: new Set() };
   const m = parseMember(text);
-  if (m.kind === 'group' || m.kind === 'domain' || m.kind === 'allAuthenticatedUsers' || m.kind === 'poolSet' || m.kind === 'saSet' || m.kind === 'customer') {
+  if (m.kind === 'group' || m.kind === 'domain' || m.kind === 'poolSet' || m.kind === 'saSet' || m.kind === 'customer') {
     throw new InputError('invalid_request', '/principal', `the principal must be one identity (a user, a service account or a federated principal://), not ${text}: groups and domains cannot sign in`);
   }
   const id = principalId(text);
@@ -165,7 +172,7 @@ function changeOf(estate: GcpEstate, permission: string, resource: string, body:
   return change;
 }
 
-function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; deny: { node: string; policies: readonly DenyPolicy[] }[] } {
+function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; allowAt: (node: string) => AllowPolicy | undefined; deny: { node: string; policies: readonly DenyPolicy[] }[] } {
   const allowOverride = new Map<string, AllowPolicy | null>();
   (overlay?.allowPolicies ?? []).forEach((a, i) => {
     const resource = estate.canonical(a.resource);
@@ -183,15 +190,16 @@ function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpO
     const policy = compileDeny(d.name, estate.canonical(at), d.policy, { file: 'request', pointer: `/overlay/denyPolicies/${i}/policy` });
     added.set(policy.attachedTo, [...(added.get(policy.attachedTo) ?? []), policy]);
   });
+  const allowAt = (node: string) => (allowOverride.has(node) ? (allowOverride.get(node) ?? undefined) : estate.allow.get(node));
   const allow: AllowPolicy[] = [];
   const deny: { node: string; policies: readonly DenyPolicy[] }[] = [];
   for (const node of chain) {
-    const a = allowOverride.has(node) ? allowOverride.get(node) : estate.allow.get(node);
+    const a = allowAt(node);
     if (a) allow.push(a);
     const d = removed.size || added.size ? [...estate.denyAt(node).filter((p) => !removed.has(p.name)), ...(added.get(node) ?? [])] : estate.denyAt(node);
     if (d.length) deny.push({ node, policies: d });
   }
-  return { allow, deny };
+  return { allow, allowAt, deny };
 }
 
 export function prepare(estate: GcpEstate, body: GcpSimulateBody): Prepared {
@@ -199,16 +207,16 @@ export function prepare(estate: GcpEstate, body: GcpSimulateBody): Prepared {
   const { v1, v2 } = parsePermission(estate, body.action);
   const chain = resolveResource(estate, body.resource, warnings);
   const resource = chain[0]!;
-  checkApplies(estate, v1, v2, resource);
+  checkApplies(estate, v1, resource);
   const caller = resolveCaller(estate, body.principal, warnings);
   const context = body.context ?? {};
   checkContext(context);
   const change = changeOf(estate, v1, resource, body.requestBody);
   const attrs = { ...requestAttributes(resource, v1, context, change?.modifiedRoles), tags: estate.effectiveTags(chain.find((n) => estate.scope(n)) ?? resource) };
-  const { allow, deny } = applyOverlay(estate, chain, body.overlay);
+  const { allow, allowAt, deny } = applyOverlay(estate, chain, body.overlay);
   const req: GcpRequest = {
     estate, caller, permission: v1, permissionV2: v2, resource, chain, chainSet: new Set(chain), attrs,
-    allowPolicies: allow, denyPolicies: deny, warnings, full: body.options?.explain === 'full',
+    allowPolicies: allow, allowAt, denyPolicies: deny, warnings, full: body.options?.explain === 'full',
   };
   const pap = publicAccessPrevention(estate, resource, chain, attrs);
   if (pap) req.pap = pap;

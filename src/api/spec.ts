@@ -41,7 +41,7 @@ function rewriteRefs(v: unknown): unknown {
 
 /** An Ajv2020 instance that knows every component schema. coerceTypes off: IAM semantics depend on types. */
 export function specAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: true, strictTypes: false, strictTuples: false });
+  const ajv = new Ajv2020({ allErrors: false, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: true, strictTypes: false, strictTuples: false, strictRequired: false });
   addFormats.default(ajv);
   for (const k of ['example', 'discriminator', 'xml', 'externalDocs']) ajv.addKeyword(k);
   const schemas = ((spec.components as Json | undefined)?.schemas ?? {}) as Json;
@@ -95,12 +95,22 @@ function errorDetail(e: ErrorObject): string {
   return `${e.instancePath || 'the body'} ${e.message ?? 'is invalid'}`;
 }
 
+function check(v: ValidateFunction, value: unknown, base: string): void {
+  if (v(value)) return;
+  const e = v.errors![0]!;
+  throw new InputError('invalid_request', base + errorPointer(e), errorDetail(e));
+}
+
 /** Validates a body for an operation; throws InputError naming the first offending field. */
 export function validateBody(operationId: string, body: unknown): void {
-  const v = requestValidator(operationId);
-  if (v(body)) return;
-  const e = v.errors![0]!;
-  throw new InputError('invalid_request', errorPointer(e), errorDetail(e));
+  check(requestValidator(operationId), body, '');
+}
+
+/** Validates a value against a component schema; the error's pointer is `base` + the field's pointer. */
+export function validateComponent(name: string, value: unknown, base = ''): void {
+  let v = validators.get(`#${name}`);
+  if (!v) validators.set(`#${name}`, (v = ajv.compile(specSchema({ $ref: `#/components/schemas/${name}` }))));
+  check(v, value, base);
 }
 
 interface ParamCheck {

@@ -14,6 +14,7 @@ export type ProblemCode =
   | 'body_too_large'
   | 'unsupported_media_type'
   | 'not_found'
+  | 'unauthorized'
   | 'conflict';
 
 export interface ProblemDetail {
@@ -64,6 +65,7 @@ const TITLES: Record<ProblemCode, string> = {
   body_too_large: 'The body is larger than the limit',
   unsupported_media_type: 'The content type is not supported',
   not_found: 'Not found',
+  unauthorized: 'A valid bearer token is required',
   conflict: 'Conflict',
 };
 

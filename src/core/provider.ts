@@ -1,4 +1,5 @@
 /** What a cloud provider gives the core. The core never reaches into a provider's internals. */
+import type { CiSupport } from './ci.js';
 import type { Decision, Provider, Warning } from './decision.js';
 import type { GraphData } from './graph.js';
 import type { Snapshot } from './snapshot.js';
@@ -32,4 +33,6 @@ export interface ProviderModule {
   simulateIn(snapshot: Snapshot, body: unknown): Decision;
   /** What the provider knows about one principal of the snapshot: groups, policies, guardrail path. */
   describePrincipal(snapshot: Snapshot, id: string): Record<string, unknown> | undefined;
+  /** Terraform plans, diff probes and invariant principals, for the CI gate. */
+  ci: CiSupport;
 }

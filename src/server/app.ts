@@ -2,6 +2,7 @@
  * The Fastify app: routes come from openapi.yaml (one handler per operationId), bodies are parsed with
  * bounds, validated against the spec, and every error leaves as application/problem+json.
  */
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -12,6 +13,7 @@ import { InputError, toProblem, type Problem } from '../core/problem.js';
 import { MAX_BATCH, simulateManyResolved, simulateResolved } from '../api/simulate.js';
 import { operations, spec, specText, validateBody, validateParams } from '../api/spec.js';
 import { SnapshotService } from '../api/snapshots.js';
+import { checkFromBody, diffFromBody } from '../api/ci.js';
 import { browsePrincipals, browseResources } from '../api/browse.js';
 import { MAX_FILES, cleanName, filesFromJson, filesFromTarGz, isTarGz, type JsonUpload } from '../api/upload.js';
 import type { InputFile } from '../core/snapshot.js';
@@ -25,6 +27,8 @@ export interface AppOptions {
   /** Largest snapshot upload (and what an archive may unpack to), in bytes. */
   uploadLimit?: number;
   snapshots: SnapshotService;
+  /** When set, /v1 routes require `Authorization: Bearer <token>` (IAMSIM_TOKEN). */
+  token?: string;
 }
 
 export const VERSION = '0.1.0';
@@ -52,6 +56,8 @@ function makeHandlers(snapshots: SnapshotService, uploadLimit: number): Record<s
     getOpenApiYaml: (_req, reply) => reply.type('application/yaml').send(specText),
     getOpenApiJson: () => spec,
     simulate: (req) => simulateResolved(req.body, resolve),
+    runChecks: (req) => checkFromBody(req.body, resolve),
+    runDiff: (req) => diffFromBody(req.body, resolve),
     simulateBatch: (req) => {
       const body = req.body as { requests?: unknown[] };
       try {
@@ -165,6 +171,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (problem.status >= 500) req.log.error(err);
     return reply.status(problem.status).type('application/problem+json').send(problem);
   });
+  if (opts.token) {
+    const expected = Buffer.from(`Bearer ${opts.token}`);
+    app.addHook('onRequest', async (req) => {
+      if (!req.url.startsWith('/v1/')) return;
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InputError('unauthorized', '', 'this server requires Authorization: Bearer <token> (IAMSIM_TOKEN)', 401);
+    });
+  }
   app.setNotFoundHandler((req, reply) =>
     reply.status(404).type('application/problem+json').send(toProblem(new InputError('not_found', '', `no route ${req.method} ${req.url.split('?')[0]}`, 404))),
   );
@@ -179,7 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       method: method.toUpperCase() as 'GET' | 'POST',
       // Fastify reads ':' as a parameter; '::' is a literal colon (as in /v1/simulate:batch).
       url: path.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1'),
-      bodyLimit: op.operationId === 'simulateBatch' ? opts.batchBodyLimit ?? 64 * 1024 * 1024 : op.operationId === 'uploadSnapshot' ? uploadLimit : bodyLimit,
+      bodyLimit: ['simulateBatch', 'runChecks', 'runDiff'].includes(String(op.operationId)) ? opts.batchBodyLimit ?? 64 * 1024 * 1024 : op.operationId === 'uploadSnapshot' ? uploadLimit : bodyLimit,
       preValidation: async (req) => validateParams(String(op.operationId), req.query as Record<string, unknown>, req.params as Record<string, unknown>),
       handler,
     });

@@ -1,0 +1,102 @@
+/**
+ * Baseline against candidate: every question (the expectations', and the providers' automatic probes of
+ * what the change touches) is asked of both, and each decision that differs is listed with both
+ * explanations, as Access Analyzer's CheckNoNewAccess does for one policy.
+ */
+import type { Decision } from '../core/decision.js';
+import { InputError } from '../core/problem.js';
+import type { Snapshot } from '../core/snapshot.js';
+import { ask, OverlayError, question } from './ask.js';
+import { changedBy, removedBy, type Candidate } from './candidate.js';
+import { invariantPrincipals } from './check.js';
+import type { Expectations } from './expectations.js';
+import type { DiffEntry, DiffKind, DiffReport, Question } from './report.js';
+
+export interface DiffOptions {
+  expectations?: Expectations;
+  /** Ask the providers' probe set (default true). */
+  probes?: boolean;
+  progress?: (done: number, total: number) => void;
+}
+
+interface Asked {
+  q: Question;
+  origin: 'expectation' | 'probe';
+  expectation?: string;
+  /** Where an expectation's question comes from, for errors. */
+  pointer?: string;
+}
+
+function expectationQuestions(snapshot: Snapshot, exps: Expectations): Asked[] {
+  const out: Asked[] = [];
+  for (const kind of ['must', 'mustNot'] as const) {
+    (exps.doc[kind] ?? []).forEach((e, i) => out.push({ q: question(e), origin: 'expectation', expectation: e.name, pointer: `/${kind}/${i}` }));
+  }
+  (exps.doc.invariants ?? []).forEach((inv, i) => {
+    let principals: string[];
+    try {
+      principals = invariantPrincipals(snapshot, inv);
+    } catch (e) {
+      throw e instanceof InputError ? e.under(`/invariants/${i}`) : e;
+    }
+    for (const action of inv.actions) {
+      for (const resource of inv.resources) {
+        for (const principal of principals) out.push({ q: question({ provider: inv.provider, principal, action, resource, ...(inv.context ? { context: inv.context } : {}) }), origin: 'expectation', expectation: inv.name, pointer: `/invariants/${i}` });
+      }
+    }
+  });
+  return out;
+}
+
+function kindOf(before: Decision, after: Decision): DiffKind | undefined {
+  if (before.decision === after.decision && before.reason === after.reason) return undefined;
+  if (before.decision === 'denied' && after.decision !== 'denied') return 'new_access';
+  if (before.decision !== 'denied' && after.decision === 'denied') return 'removed_access';
+  return 'changed';
+}
+
+const keyOf = (q: Question) => JSON.stringify([q.provider, q.principal, q.action, q.resource, q.context ?? null]);
+
+export function runDiff(snapshot: Snapshot, candidate: Candidate, opts: DiffOptions = {}): DiffReport {
+  const asked: Asked[] = opts.expectations ? expectationQuestions(snapshot, opts.expectations) : [];
+  if (opts.probes !== false) {
+    for (const [name, overlay] of Object.entries(candidate.overlays)) {
+      const provider = snapshot.providers.get(name as Question['provider'])!;
+      for (const p of provider.ci.probes(snapshot, overlay)) asked.push({ q: { provider: provider.name, ...p }, origin: 'probe' });
+    }
+  }
+  const seen = new Set<string>();
+  const unique = asked.filter((a) => {
+    const k = keyOf(a.q);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  const entries: DiffEntry[] = [];
+  unique.forEach((a, i) => {
+    let before: Decision, after: Decision;
+    try {
+      before = ask(snapshot, a.q, undefined, 'summary');
+      after = ask(snapshot, a.q, candidate, 'summary');
+    } catch (e) {
+      throw e instanceof InputError && !(e instanceof OverlayError) && a.pointer ? e.under(`/expectations${a.pointer}`) : e;
+    }
+    opts.progress?.(i + 1, unique.length);
+    const kind = kindOf(before, after);
+    if (!kind) return;
+    const baselineFull = ask(snapshot, a.q, undefined, 'full');
+    const candidateFull = ask(snapshot, a.q, candidate, 'full');
+    const refs = [...changedBy(candidateFull, candidate), ...removedBy(baselineFull, candidate)];
+    const entry: DiffEntry = { kind, question: a.q, origin: a.origin, baseline: baselineFull, candidate: candidateFull, changedBy: [...new Map(refs.map((r) => [r.pointer, r])).values()] };
+    if (a.expectation) entry.expectation = a.expectation;
+    entries.push(entry);
+  });
+  const count = (k: DiffKind) => entries.filter((e) => e.kind === k).length;
+  return {
+    baseline: { id: snapshot.meta.id, ...(snapshot.meta.name ? { name: snapshot.meta.name } : {}) },
+    changes: candidate.set,
+    questions: unique.length,
+    entries,
+    summary: { newAccess: count('new_access'), removedAccess: count('removed_access'), changed: count('changed') },
+  };
+}
