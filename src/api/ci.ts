@@ -39,7 +39,7 @@ function candidateOf(b: CheckBody, snap: Snapshot): Candidate | undefined {
 
 function expectationsOf(b: CheckBody): Expectations | undefined {
   const file = b.expectationsFile ?? 'access.yaml';
-  if (b.expectationsText !== undefined) return parseExpectations(b.expectationsText, file, '/expectationsText');
+  if (b.expectationsText !== undefined) return parseExpectations(b.expectationsText, file);
   if (b.expectations !== undefined) return expectationsFromValue(b.expectations, file, '/expectations');
   return undefined;
 }

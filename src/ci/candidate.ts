@@ -109,6 +109,11 @@ export function changedBy(decision: Decision, candidate: Candidate | undefined):
   return [...items].map((item) => refTo(candidate, decision.provider, item));
 }
 
+/** Both lists of change references, each item once. */
+export function mergeRefs(a: readonly ChangeRef[], b: readonly ChangeRef[]): ChangeRef[] {
+  return [...new Map([...a, ...b].map((r) => [r.pointer, r])).values()];
+}
+
 /** What an overlay item names: a removed id, or the id, name or resource of an object it replaces or sets. */
 function itemKey(item: unknown): string | undefined {
   if (typeof item === 'string') return item;

@@ -10,7 +10,7 @@ import { compileGlob, globMatch } from '../core/glob.js';
 import { InputError, toProblem } from '../core/problem.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { ask, OverlayError, question } from './ask.js';
-import { changedBy, type Candidate } from './candidate.js';
+import { changedBy, mergeRefs, removedBy, type Candidate } from './candidate.js';
 import { decisiveCause } from './format/describe.js';
 import type { Expectation, Expectations, Invariant } from './expectations.js';
 import type { CheckReport, CheckResult, Finding, Question } from './report.js';
@@ -54,11 +54,12 @@ function checkEntry(snapshot: Snapshot, exps: Expectations, kind: 'must' | 'must
   }
   const passed = d.decision === expected && becauseHolds(d, e.because);
   const result: CheckResult = { ...base, actual: d.decision, status: passed ? 'passed' : 'failed', message: '' };
-  if (passed) {
-    result.message = `${d.decision} as expected (${decisiveCause(d)})`;
-    result.finding = { question: q, decision: d, changedBy: changedBy(d, candidate) };
-  } else {
+  // A pass is one sentence (its decisive cause); a failure carries the whole explanation.
+  if (passed) result.message = `${d.decision} as expected (${decisiveCause(d)})`;
+  else {
     result.finding = finding(snapshot, q, candidate);
+    // Access the change took away cites nothing of the overlay in the candidate's answer: the baseline's does.
+    if (candidate) result.finding.changedBy = mergeRefs(result.finding.changedBy, removedBy(ask(snapshot, q, undefined, 'full'), candidate));
     const why = d.decision === expected ? `${d.decision}, but not because of ${[e.because?.layer, e.because?.policy].filter(Boolean).join(' ')}` : `${d.decision} (${d.reason})`;
     result.message = `expected ${expected}, got ${why}: ${result.finding.decision.summary}`;
   }
@@ -116,7 +117,7 @@ function checkInvariant(snapshot: Snapshot, exps: Expectations, inv: Invariant, 
     result.message = `${count} of ${questions} questions give ${who} access; first: ${first.question.principal} ${first.decision.decision} ${first.question.action} on ${first.question.resource} (${decisiveCause(first.decision)})`;
   } else {
     result.actual = 'denied';
-    result.message = principals.length ? `denied for every one of ${principals.length} principals (${questions} questions)` : `no principal to ask: ${inv.provider} lists none in this set`;
+    result.message = principals.length ? `denied for every one of ${principals.length} principal${principals.length === 1 ? '' : 's'} (${questions} question${questions === 1 ? '' : 's'})` : `no principal to ask: ${inv.provider} lists none in this set`;
   }
   return result;
 }

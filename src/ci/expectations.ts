@@ -60,13 +60,13 @@ function nodeAt(root: Node | null, pointer: string): Node | null {
 }
 
 /** Reads expectations from text (YAML, or JSON, which YAML reads too). Throws InputError with a pointer. */
-export function parseExpectations(text: string, file: string, base = ''): Expectations {
+export function parseExpectations(text: string, file: string): Expectations {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     const at = lines.linePos(err.pos[0]);
-    const e = new InputError('invalid_request', base, `${file} is not valid YAML or JSON at line ${at.line}, column ${at.col}: ${err.message.split('\n')[0]}`).inFile(file);
+    const e = new InputError('invalid_request', '', `${file} is not valid YAML or JSON at line ${at.line}, column ${at.col}: ${err.message.split('\n')[0]}`).inFile(file);
     e.line = at.line;
     e.column = at.col;
     throw e;
@@ -76,7 +76,7 @@ export function parseExpectations(text: string, file: string, base = ''): Expect
     value = doc.toJS({ maxAliasCount: 100 });
   } catch (e) {
     // yaml refuses alias expansions that would blow up (a "billion laughs" document).
-    throw new InputError('too_large', base, `${file}: ${(e as Error).message}`).inFile(file);
+    throw new InputError('too_large', '', `${file}: ${(e as Error).message}`).inFile(file);
   }
   const locate = (pointer: string): FileLocation => {
     const node = nodeAt(doc.contents, pointer);
@@ -88,11 +88,12 @@ export function parseExpectations(text: string, file: string, base = ''): Expect
     validate(value, '');
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
+    // With `file`, a problem's pointer is a position in that file (openapi.yaml ProblemFields).
     const at = locate(e.pointer);
-    const located = e.under(base).inFile(file);
-    located.line = at.line;
-    located.column = at.column;
-    throw located;
+    e.inFile(file);
+    e.line = at.line;
+    e.column = at.column;
+    throw e;
   }
   return { file, doc: value as ExpectationsDoc, locate };
 }

@@ -56,7 +56,7 @@ export interface CheckResult {
   /** must / mustNot: the decision expected, and the one given. */
   expected?: DecisionValue;
   actual?: DecisionValue;
-  /** must / mustNot: the question and its explanation (full when the result failed). */
+  /** must / mustNot that failed: the question and its full explanation. */
   finding?: Finding;
   /** invariant: how many questions it asked, and those that broke it (at most `MAX_VIOLATIONS`). */
   questions?: number;

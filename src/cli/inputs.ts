@@ -16,11 +16,14 @@ export const displayName = (path: string): string => {
   return (rel.startsWith('..') ? path : rel).split(sep).join('/');
 };
 
+/** What `iamsim collect` writes next to the inputs: a record of the run, not an input. */
+const COLLECT_REPORT = 'collect-report.json';
+
 async function walk(dir: string, out: string[]): Promise<void> {
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() && (isInputFileName(e.name) || isTarGz(e.name, undefined))) out.push(p);
+    else if (e.isFile() && e.name !== COLLECT_REPORT && (isInputFileName(e.name) || isTarGz(e.name, undefined))) out.push(p);
     if (out.length > MAX_FILES) throw new InputError('too_large', '', `more than ${MAX_FILES} files under ${dir}`);
   }
 }

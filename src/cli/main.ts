@@ -10,12 +10,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { FORMATS, renderCheck, renderDiff, type Format } from '../ci/format/index.js';
 import type { CheckBody, DiffBody } from '../api/ci.js';
 import { InputError } from '../core/problem.js';
-import { VERSION } from '../server/app.js';
+import { VERSION } from '../version.js';
 import { painter } from '../ci/format/paint.js';
 import { decisionText } from './decision-text.js';
 import { localEngine, remoteEngine, RemoteFailure, RemoteProblem, type Engine } from './engine.js';
 import { displayName, readInputs, readJson, readText } from './inputs.js';
 import { progressBar } from './progress.js';
+import { collectCommand } from './collect.js';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, internal: 3 } as const;
 
@@ -184,6 +185,7 @@ function program(setExit: (code: number) => void): Command {
     const fail = o.failOn === 'new' ? s.newAccess > 0 : o.failOn === 'any' ? s.newAccess + s.removedAccess + s.changed > 0 : false;
     setExit(fail ? EXIT.failed : EXIT.ok);
   });
+  cli.addCommand(collectCommand(setExit));
   return cli;
 }
 

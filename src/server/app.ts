@@ -17,6 +17,7 @@ import { checkFromBody, diffFromBody } from '../api/ci.js';
 import { browsePrincipals, browseResources } from '../api/browse.js';
 import { MAX_FILES, cleanName, filesFromJson, filesFromTarGz, isTarGz, type JsonUpload } from '../api/upload.js';
 import type { InputFile } from '../core/snapshot.js';
+import { VERSION } from '../version.js';
 
 export interface AppOptions {
   logger?: boolean | { level: string };
@@ -31,7 +32,6 @@ export interface AppOptions {
   token?: string;
 }
 
-export const VERSION = '0.1.0';
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown;
 

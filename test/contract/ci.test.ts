@@ -44,7 +44,7 @@ describe('POST /v1/checks', () => {
     const bad = await json('POST', '/v1/checks', { expectations: { must: [{ ...drop, expect: 'maybe' }] } });
     expect(bad).toMatchObject({ status: 400, body: { pointer: '/expectations/must/0/expect' } });
     const text = await json('POST', '/v1/checks', { expectationsText: 'must:\n  - name: x\n    provider: aws\n' });
-    expect(text).toMatchObject({ status: 400, body: { pointer: '/expectationsText/must/0/principal', line: 2 } });
+    expect(text).toMatchObject({ status: 400, body: { file: 'access.yaml', pointer: '/must/0/principal', line: 2 } });
     const overlay = await json('POST', '/v1/checks', { expectations: { must: [drop] }, overlay: { aws: { add: [{ ...grant, attachment: 'sideways' }] } } });
     expect(overlay).toMatchObject({ status: 400, body: { pointer: '/overlay/aws/add/0/attachment' } });
     const both = await json('POST', '/v1/checks', { expectations: {}, overlay: { aws: { remove: ['p-eu7r4x2m'] } }, terraformPlan: { resource_changes: [] } });
@@ -82,6 +82,13 @@ describe('POST /v1/diff', () => {
     const alice = r.body.entries.find((e: { question: { principal: string; action: string } }) => e.question.principal === ALICE && e.question.action === 'sqs:SendMessage');
     expect(alice).toMatchObject({ kind: 'removed_access', origin: 'probe', baseline: { decision: 'allowed' }, candidate: { decision: 'denied', reason: 'explicit_deny' } });
     expect(r.body.summary.newAccess).toBe(0);
+  });
+
+  it('cites the removed policy a lost grant came from', async () => {
+    const upload = { name: 'the deployer uploads', provider: 'aws', principal: 'arn:aws:sts::222222222222:assumed-role/deployer/ci-pipeline-4711', action: 's3:PutObject', resource: 'arn:aws:s3:::prod-artifacts/releases/app-1.4.2.zip', context: { 'aws:RequestedRegion': 'eu-west-1' } };
+    const r = await json('POST', '/v1/diff', { overlay: { aws: { remove: ['arn:aws:s3:::prod-artifacts#policy'] } }, expectations: { must: [upload] }, probes: false });
+    expect(r.status).toBe(200);
+    expect(r.body.entries).toMatchObject([{ kind: 'removed_access', baseline: { decision: 'allowed' }, candidate: { decision: 'denied' }, changedBy: [{ provider: 'aws', pointer: '/remove/0' }] }]);
   });
 
   it('needs changes', async () => {

@@ -65,7 +65,8 @@ describe('must and mustNot', () => {
     // A failure carries the full explanation: the layer trace lists statements.
     expect(drop!.finding!.decision.layers.some((l) => (l.policies ?? []).some((p) => (p.statements ?? []).length > 0))).toBe(true);
     expect(eu).toMatchObject({ status: 'passed', kind: 'mustNot', actual: 'denied' });
-    expect(eu!.finding!.decision.causes[0]).toMatchObject({ layer: 'scp', policy: { name: 'DenyOutsideEU' } });
+    expect(eu!.message).toMatch(/^denied as expected \(explicit deny \(scp\): scp DenyOutsideEU/);
+    expect(eu!.finding).toBeUndefined();
     expect(euWrong).toMatchObject({ status: 'failed', actual: 'denied' });
     expect(euWrong!.message).toContain('not because of identity');
     expect(nobody).toMatchObject({ status: 'error', problem: { status: 404, pointer: '/mustNot/2/principal' } });
@@ -80,12 +81,12 @@ describe('must and mustNot', () => {
     expect(report.changes).toMatchObject({ source: 'overlay', changes: [{ actions: ['delete'] }] });
   });
 
-  it('cites the overlay item that grants new access', () => {
-    const exps = parseExpectations(YAML, 'access.yaml');
+  it('cites the overlay item that grants forbidden access', () => {
+    const exps = parseExpectations('mustNot:\n  - {name: no dropping, provider: aws, principal: "arn:aws:iam::222222222222:user/alice", action: "dynamodb:DeleteTable", resource: "arn:aws:dynamodb:eu-west-1:222222222222:table/orders"}\n', 'access.yaml');
     const add = { name: 'let-alice-clean-up', attachment: 'identity', target: 'arn:aws:iam::222222222222:user/alice', document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'dynamodb:DeleteTable', Resource: '*' }] } };
     const candidate = candidateFromOverlays({ aws: { add: [add] } }, snap, '/overlay');
-    const drop = runCheck(snap, exps, { candidate }).results[1]!;
-    expect(drop).toMatchObject({ status: 'passed', actual: 'allowed' });
+    const drop = runCheck(snap, exps, { candidate }).results[0]!;
+    expect(drop).toMatchObject({ kind: 'mustNot', status: 'failed', actual: 'allowed' });
     expect(drop.finding!.changedBy).toEqual([{ provider: 'aws', pointer: '/add/0' }]);
   });
 });
