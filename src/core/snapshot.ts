@@ -104,7 +104,17 @@ class FileLocator {
     else this.whole = new JsonTextIndex(text);
   }
 
+  /** Answers repeat the same decisive statements: each pointer is looked up once. */
+  private readonly found = new Map<string, Position | undefined>();
+
   locate(pointer: string): Position | undefined {
+    if (this.found.has(pointer)) return this.found.get(pointer);
+    const pos = this.lookup(pointer);
+    this.found.set(pointer, pos);
+    return pos;
+  }
+
+  private lookup(pointer: string): Position | undefined {
     if (this.whole) return this.whole.locate(pointer);
     const m = /^\/(\d+)(\/.*)?$/.exec(pointer);
     const l = m ? this.lines?.[Number(m[1])] : undefined;
