@@ -13,7 +13,7 @@ import { isAccountId, splitArn } from './arn.js';
 import type { AwsEstate } from './estate.js';
 import { managedPolicyFromPackage } from './load.js';
 import { compilePolicy, type PolicyKind } from './policy.js';
-import { isObj, PlanIndex, type Path } from './terraform-plan.js';
+import { isObj, TerraformPlanReader, type Path } from '../../src/core/terraform-plan.js';
 
 export const TERRAFORM_TYPES = [
   'aws_iam_policy',
@@ -108,7 +108,7 @@ class PlanReader {
   private byName?: Map<string, { arns: string[]; nodes: PrincipalNode[] }>;
 
   constructor(
-    readonly plan: PlanIndex,
+    readonly plan: TerraformPlanReader,
     readonly estate: AwsEstate,
   ) {}
 
@@ -129,7 +129,7 @@ class PlanReader {
   }
 
   isUnknown(c: TerraformChange, path: Path): boolean {
-    return this.plan.unknown(c, path);
+    return this.plan.isUnknown(c, path);
   }
 
   /** Did the change alter this attribute (a document compared as JSON)? */
@@ -164,9 +164,9 @@ class PlanReader {
    */
   private plannedDoc(c: TerraformChange, path: Path, kind: PolicyKind, effect: string): { document: unknown } | undefined {
     if (this.isUnknown(c, path)) {
-      const ref = path.length === 1 ? this.plan.referenced(c, String(path[0])) : undefined;
-      const text = ref?.attr && !this.isUnknown(ref.change, [ref.attr]) ? str(this.plan.after(ref.change, [ref.attr])) : undefined;
-      if (ref?.attr && text) return { document: this.parse(ref.change, [ref.attr], text, kind) };
+      const ref = this.plan.referencedChange(c, path);
+      const text = ref?.attribute.length && !this.isUnknown(ref.change, ref.attribute) ? str(this.plan.after(ref.change, ref.attribute)) : undefined;
+      if (ref && text) return { document: this.parse(ref.change, ref.attribute, text, kind) };
       this.unknown(c.address, path.join('.'), effect);
       return undefined;
     }
@@ -251,7 +251,7 @@ class PlanReader {
   /** The managed policy a change's ARN attribute names; an ARN known only after apply is traced to an aws_iam_policy of the plan. */
   managedPolicy(c: TerraformChange, attr: string, side: Side): PolicyPlan | undefined {
     if (side === 'after' && this.isUnknown(c, [attr])) {
-      const ref = this.plan.referenced(c, attr);
+      const ref = this.plan.referencedChange(c, [attr]);
       if (ref?.change.type === 'aws_iam_policy') return this.policyOfChange(ref.change);
       this.unknown(c.address, attr, 'the policy is known only after apply: this attachment is left out');
       return undefined;
@@ -285,7 +285,7 @@ class PlanReader {
     if (this.byName) return this.byName;
     const m = new Map<string, { arns: string[]; nodes: PrincipalNode[] }>();
     const entry = (k: string) => m.get(k) ?? m.set(k, { arns: [], nodes: [] }).get(k)!;
-    for (const x of this.plan.all()) {
+    for (const x of this.plan.changes) {
       const kind = x.type.replace(/^aws_iam_/, '');
       if (kind !== 'role' && kind !== 'user' && kind !== 'group') continue;
       for (const side of ['before', 'after'] as const) {
@@ -521,7 +521,7 @@ function managedArns(r: PlanReader, c: TerraformChange, role: string): void {
   let whole = false;
   if (r.isUnknown(c, ['managed_policy_arns'])) {
     // Unknown elements are policies of this plan that do not exist yet: the configuration names them.
-    const refs = (r.plan.referencedAll(c, 'managed_policy_arns') ?? []).filter((x) => x.change.type === 'aws_iam_policy' && r.isUnknown(x.change, ['arn']));
+    const refs = r.plan.referencedChanges(c, ['managed_policy_arns']).filter((x) => x.change.type === 'aws_iam_policy' && r.isUnknown(x.change, ['arn']));
     for (const x of refs) policies.add(r.policyOfChange(x.change));
     whole = !Array.isArray(r.value(c, 'after', 'managed_policy_arns'));
     const open = whole ? 1 : (r.value(c, 'after', 'managed_policy_arns') as unknown[]).length - after.length;
@@ -686,7 +686,7 @@ const organizationsPolicy: Handler = (r, c, op) => {
 /** The SCP or RCP a `policy_id` names: the snapshot's, or an aws_organizations_policy of the plan. */
 function orgPolicyById(r: PlanReader, c: TerraformChange, side: Side): OrgPolicy | undefined {
   if (side === 'after' && r.isUnknown(c, ['policy_id'])) {
-    const ref = r.plan.referenced(c, 'policy_id');
+    const ref = r.plan.referencedChange(c, ['policy_id']);
     if (ref?.change.type === 'aws_organizations_policy') return orgPolicy(r, ref.change, 'after');
     r.unknown(c.address, 'policy_id', 'the policy is known only after apply: this attachment is left out');
     return undefined;
@@ -749,7 +749,7 @@ const HANDLERS: Record<TerraformType, Handler> = {
 
 /** The plan's changes of TERRAFORM_TYPES as an AWS overlay on the snapshot (CiSupport.fromTerraform). */
 export function fromTerraform(changes: readonly TerraformChange[], plan: TerraformPlan, snapshot: Snapshot): PlanOverlay {
-  const reader = new PlanReader(new PlanIndex(plan), snapshot.compiledFor<AwsEstate>('aws'));
+  const reader = new PlanReader(new TerraformPlanReader(plan), snapshot.compiledFor<AwsEstate>('aws'));
   for (const c of changes) {
     if (c.change.actions.includes('no-op') || c.change.actions.includes('read')) continue;
     reader.read(c);

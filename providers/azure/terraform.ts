@@ -17,7 +17,7 @@ import { builtInRole } from './catalog.js';
 import { Index, type AzureEstate } from './estate.js';
 import { extensionScope, lastSegment, normalizeGuid, normalizeId, scopeLabel, subscriptionOf } from './ids.js';
 import { isObj, loadObjects } from './load.js';
-import { PlanReader, UNKNOWN, type Path } from './terraform-plan.js';
+import { TerraformPlanReader, UNKNOWN, type Path } from '../../src/core/terraform-plan.js';
 
 type Obj = Record<string, unknown>;
 
@@ -124,11 +124,10 @@ class ChangeReader {
     const v = this.ctx.plan.value(this.c, path);
     if (v !== UNKNOWN) return v;
     for (const ref of this.ctx.plan.references(this.c, path)) {
-      const t = this.ctx.plan.target(ref);
       // Terraform lists the resource itself next to its attribute (`x.y.id`, `x.y`): only attributes are values.
-      if (!t?.attribute.length) continue;
-      const derived = t.change ? this.ctx.derive(t.change, t.attribute) : undefined;
-      const known = derived ?? this.ctx.plan.known(t);
+      if (!ref.attribute.length) continue;
+      const derived = ref.change ? this.ctx.derive(ref.change, ref.attribute) : undefined;
+      const known = derived ?? this.ctx.plan.known(ref);
       if (known !== UNKNOWN && known !== undefined) return known;
     }
     this.unknown.push(dotted(path));
@@ -171,7 +170,7 @@ class Context {
   readonly policies = new Map<string, string>();
 
   constructor(
-    readonly plan: PlanReader,
+    readonly plan: TerraformPlanReader,
     readonly estate: AzureEstate,
   ) {}
 
@@ -456,7 +455,7 @@ function kindOf(type: string): Kind | undefined {
 }
 
 /** The converted object must load as the overlay will load it: a bad condition or policy rule is a 400 at the change. */
-function checkLoads(plan: PlanReader, c: TerraformChange, value: Obj): void {
+function checkLoads(plan: TerraformPlanReader, c: TerraformChange, value: Obj): void {
   try {
     new Index(loadObjects([{ value, pointer: '' }], 'plan'));
   } catch (e) {
@@ -480,7 +479,7 @@ export function fromTerraform(changes: readonly TerraformChange[], plan: Terrafo
     for (const { c } of relevant) out.warnings.push({ address: c.address, message: 'the snapshot holds no Azure inputs: this change is left out' });
     return out;
   }
-  const ctx = new Context(new PlanReader(plan), snapshot.compiledFor<AzureEstate>('azure'));
+  const ctx = new Context(new TerraformPlanReader(plan), snapshot.compiledFor<AzureEstate>('azure'));
   const results: { order: number; change: PlanChange; items: [ListName, Obj | string][] }[] = [];
   for (const { c, order } of [...relevant].sort((a, b) => passOf(a.c.type) - passOf(b.c.type) || a.order - b.order)) {
     const kind = kindOf(c.type)!;

@@ -22,11 +22,11 @@
 import type { PlanChange, PlanOverlay, TerraformChange, TerraformPlan } from '../../src/core/ci.js';
 import { InputError } from '../../src/core/problem.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { TerraformPlanReader, unknownPaths } from '../../src/core/terraform-plan.js';
 import type { GcpEstate } from './estate.js';
 import { isObj, str, type Obj } from './inputs.js';
 import { parseMember, principalId } from './members.js';
 import { CRM, crmKind, lastSegment, storageParts, parseFullName } from './names.js';
-import { attributeReference, plannedChange, unknownPaths } from './plan-references.js';
 import type { GcpOverlay } from './request.js';
 
 type Level = 'organization' | 'folder' | 'project' | 'bucket';
@@ -125,32 +125,31 @@ class PlanReader {
   readonly out: PlanOverlay = { sources: {}, changes: [], unknowns: [], warnings: [] };
 
   constructor(
-    private readonly plan: TerraformPlan,
+    private readonly plan: TerraformPlanReader,
     private readonly estate: GcpEstate,
   ) {}
 
-  read(c: TerraformChange, index: number): void {
+  read(c: TerraformChange): void {
     const actions = c.change.actions;
     const type = IAM_TYPES.get(c.type);
     if ((!type && c.type !== DENY_TYPE) || (c.mode !== undefined && c.mode !== 'managed') || actions.includes('no-op') || actions.includes('read')) return;
-    const base = `/resource_changes/${index}/change`;
     const wantsAfter = actions.includes('create') || actions.includes('update');
-    const after = wantsAfter && isObj(c.change.after) ? this.resolved(c, `${base}/after`) : undefined;
+    const after = wantsAfter && isObj(c.change.after) ? this.resolved(c) : undefined;
     // An in-place update left out is left out whole; a replace still removes what it deletes.
     const wantsBefore = actions.includes('delete') || (actions.includes('update') && after !== undefined);
-    const before = wantsBefore && isObj(c.change.before) ? { values: c.change.before, pointer: `${base}/before` } : undefined;
+    const before = wantsBefore && isObj(c.change.before) ? { values: c.change.before, pointer: this.plan.pointer(c, [], 'before') } : undefined;
     const words = type ? (type.kind === 'policy' ? this.readPolicy(c, type.level, before, after) : this.readGrant(c, type, before, after)) : this.readDeny(c, before, after);
     const summary = words.length ? words.join(', then ') : this.leftOut(c, type);
     this.out.changes.push({ address: c.address, type: c.type, actions: [...actions], summary } satisfies PlanChange);
   }
 
   /** `after` with what the configuration derives filled in, or undefined (reported) when something that matters stays unknown. */
-  private resolved(c: TerraformChange, pointer: string): Side | undefined {
+  private resolved(c: TerraformChange): Side | undefined {
     const values = structuredClone(c.change.after) as Obj;
     const unknown: string[] = [];
     for (const path of unknownPaths(c.change.after_unknown)) {
       if (IGNORED_UNKNOWN.has(path)) continue;
-      const derived = path === 'member' ? this.derivedMember(c.address) : undefined;
+      const derived = path === 'member' ? this.derivedMember(c) : undefined;
       if (derived !== undefined) values.member = derived;
       else unknown.push(path);
     }
@@ -163,7 +162,7 @@ class PlanReader {
         ? 'the new values are left out (what the change deletes is still removed)'
         : 'the change is left out';
     for (const path of unknown) this.out.unknowns.push({ address: c.address, path, effect: `known only after apply and not derivable from the plan: ${effect}` });
-    return blocking.length ? undefined : { values, pointer };
+    return blocking.length ? undefined : { values, pointer: this.plan.pointer(c, []) };
   }
 
   /**
@@ -172,11 +171,10 @@ class PlanReader {
    * https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/google_service_account
    * https://cloud.google.com/iam/docs/service-account-types (user-managed: SA_NAME@PROJECT_ID.iam.gserviceaccount.com)
    */
-  private derivedMember(address: string): string | undefined {
-    const ref = attributeReference(this.plan, address, 'member');
-    const sa = ref ? plannedChange(this.plan, ref.resource) : undefined;
-    if (!ref || sa?.type !== 'google_service_account' || ref.attribute !== 'member') return undefined;
-    const after = isObj(sa.change.after) ? sa.change.after : {};
+  private derivedMember(c: TerraformChange): string | undefined {
+    const ref = this.plan.referencedChange(c, ['member']);
+    if (ref?.change.type !== 'google_service_account' || ref.attribute.join('.') !== 'member') return undefined;
+    const after = isObj(ref.change.change.after) ? ref.change.change.after : {};
     const id = str(after.account_id);
     const project = str(after.project);
     if (!id || !project) return undefined;
@@ -403,11 +401,7 @@ class PlanReader {
 
 /** The plan's Google Cloud IAM changes (already filtered to `terraformTypes`, in plan order) as a GcpOverlay. */
 export function fromTerraform(changes: readonly TerraformChange[], plan: TerraformPlan, snapshot: Snapshot): PlanOverlay {
-  const reader = new PlanReader(plan, snapshot.compiledFor<GcpEstate>('gcp'));
-  const all = plan.resource_changes ?? [];
-  for (const c of changes) {
-    const at = all.indexOf(c);
-    reader.read(c, at >= 0 ? at : all.findIndex((x) => x.address === c.address));
-  }
+  const reader = new PlanReader(new TerraformPlanReader(plan), snapshot.compiledFor<GcpEstate>('gcp'));
+  for (const c of changes) reader.read(c);
   return reader.finish();
 }

@@ -13,7 +13,6 @@ import type { Decision } from '../../src/core/decision.js';
 import { InputError } from '../../src/core/problem.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { azure } from '../../providers/azure/index.js';
-import { PlanReader, UNKNOWN } from '../../providers/azure/terraform-plan.js';
 import { placeholderGuid } from '../../providers/azure/terraform.js';
 
 const SUB = '/subscriptions/fcacc8bc-5cb8-4382-94bd-4bfc5b2a3d14';
@@ -254,48 +253,5 @@ describe('the overlay limit', () => {
     expect(out.warnings).toEqual([{ address: 'azurerm_role_assignment.reviewers["100"]', message: 'an overlay holds at most 100 items in each list: this change is left out of the candidate' }]);
     expect(out.sources['/add/99']).toEqual(['azurerm_role_assignment.reviewers["99"]']);
     validateComponent('AzureOverlay', out.overlay);
-  });
-});
-
-describe('reading the plan', () => {
-  const change = (address: string, after: unknown, after_unknown: unknown): TerraformChange => ({ address, mode: 'managed', type: address.split('.').slice(-2)[0]!, name: 'x', change: { actions: ['create'], after, after_unknown } });
-  const plan: TerraformPlan = {
-    format_version: '1.2',
-    resource_changes: [
-      change('module.team["data"].azurerm_role_assignment.reader', { scope: '/subscriptions/s' }, { principal_id: true, nested: [{ a: true }] }),
-      change('module.team["data"].azuread_group.readers', { display_name: 'readers', object_id: 'e0000000-0000-4000-8000-0000000000e1' }, {}),
-    ],
-    configuration: {
-      root_module: {
-        module_calls: {
-          team: {
-            module: {
-              resources: [{ address: 'azurerm_role_assignment.reader', expressions: { principal_id: { references: ['azuread_group.readers.object_id', 'azuread_group.readers'] }, scope: { references: ['data.azurerm_subscription.s.id', 'data.azurerm_subscription.s'] } } }],
-            },
-          },
-        },
-      },
-    },
-    prior_state: { values: { root_module: { child_modules: [{ resources: [{ address: 'module.team.data.azurerm_subscription.s', mode: 'data', values: { id: '/subscriptions/s' } }] }] } } },
-  };
-  const r = new PlanReader(plan);
-  const [assignment] = plan.resource_changes!;
-
-  it('tells known values from values known only after apply, nested ones included', () => {
-    expect(r.value(assignment!, ['scope'])).toBe('/subscriptions/s');
-    expect(r.value(assignment!, ['principal_id'])).toBe(UNKNOWN);
-    expect(r.value(assignment!, ['nested', 0, 'a'])).toBe(UNKNOWN);
-    expect(r.pointer(assignment!, ['nested', 0, 'a/b'])).toBe('/resource_changes/0/change/after/nested/0/a~1b');
-  });
-
-  it('follows a reference inside a module instance to the plan resource and to a data source of the prior state', () => {
-    const refs = r.references(assignment!, ['principal_id']);
-    expect(refs).toEqual(['module.team.azuread_group.readers.object_id', 'module.team.azuread_group.readers']);
-    const group = r.target(refs[0]!)!;
-    expect(group.change?.address).toBe('module.team["data"].azuread_group.readers');
-    expect(r.known(group)).toBe('e0000000-0000-4000-8000-0000000000e1');
-    const sub = r.target(r.references(assignment!, ['scope'])[0]!)!;
-    expect(r.known(sub)).toBe('/subscriptions/s');
-    expect(r.target('var.principal')).toBeUndefined();
   });
 });
