@@ -65,9 +65,11 @@ function retryAfterMs(e: unknown): number | undefined {
 
 /** The cloud's error code and message, whatever the SDK calls them. */
 export function describeError(e: unknown): { code?: string; message: string } {
-  const x = e as { name?: string; code?: string | number; message?: string; details?: string };
+  const x = e as { name?: string; code?: string | number; message?: string; details?: unknown };
   const code = x?.code !== undefined && x.code !== '' ? String(x.code) : x?.name && x.name !== 'Error' ? x.name : undefined;
-  return { ...(code ? { code } : {}), message: String(x?.details || x?.message || e) };
+  // gRPC errors carry the text in `details`; Azure's RestError carries the parsed error body there instead.
+  const details = typeof x?.details === 'string' ? x.details : undefined;
+  return { ...(code ? { code } : {}), message: String(details || x?.message || e) };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
