@@ -1,6 +1,7 @@
 /**
  * What every collector shares: a bounded number of calls in flight, retries with backoff when a cloud
- * throttles (AWS Throttling, ARM 429 with Retry-After, Google RESOURCE_EXHAUSTED), a record of every call
+ * throttles (AWS Throttling, ARM 429 with Retry-After, Google RESOURCE_EXHAUSTED) or fails on its side
+ * (5xx, a dropped connection), a record of every call
  * that failed instead of an aborted run, and an output directory replaced whole (collect-report.json
  * included) only when the run ends. Collectors only read: nothing here can write to a cloud.
  */
@@ -52,6 +53,17 @@ export function isThrottle(e: unknown): boolean {
     /^(Throttling|ThrottlingException|TooManyRequests|RESOURCE_EXHAUSTED|429|8)$/.test(code) ||
     status === 429
   );
+}
+
+/**
+ * A failure worth another try: the service's own error (HTTP 5xx, gRPC UNAVAILABLE) or the network's. The
+ * SDKs' own retries are off in the collectors, so this is the only retrying there is.
+ */
+export function isTransient(e: unknown): boolean {
+  const x = e as { code?: string | number; statusCode?: number; status?: number; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: { code?: string } };
+  const status = x?.statusCode ?? x?.status ?? x?.$metadata?.httpStatusCode;
+  const code = String(x?.code ?? x?.cause?.code ?? '');
+  return (typeof status === 'number' && status >= 500) || x?.$retryable !== undefined || /^(ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|UND_ERR_SOCKET|UNAVAILABLE|14|INTERNAL|13)$/.test(code);
 }
 
 /** How long the cloud asked us to wait (a Retry-After header, in seconds), in ms. */
@@ -124,7 +136,7 @@ export class Collector {
         try {
           return await fn();
         } catch (e) {
-          if (isThrottle(e) && attempt < this.maxAttempts) {
+          if ((isThrottle(e) || isTransient(e)) && attempt < this.maxAttempts) {
             this.retries++;
             const backoff = this.baseDelayMs * 2 ** (attempt - 1);
             await sleep(retryAfterMs(e) ?? backoff / 2 + Math.random() * backoff);
