@@ -3,7 +3,8 @@
  * each output format (SARIF and JUnit validated against their official schemas), offline and --server
  * modes giving the same report, snapshot import, and bad input.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -170,5 +171,30 @@ describe('--server', () => {
     const r = await iamsim(['check', '--server', url, '--expect', ACCESS], { IAMSIM_TOKEN: 'wrong' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/requires Authorization: Bearer/);
+  });
+});
+
+describe('iamsim serve', () => {
+  it('serves the API on the bundled estates from an empty data directory', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const a = srv.address();
+        srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
+    });
+    const child = spawn(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', String(port), '--data-dir', join(dataDir, 'serve')], { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    try {
+      let health: Response | undefined;
+      for (let i = 0; i < 100 && !health?.ok; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        if (!health?.ok) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(health?.ok).toBe(true);
+      const r = await fetch(`http://127.0.0.1:${port}/v1/checks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ expectationsText: readFileSync(join(root, ACCESS), 'utf8') }) });
+      expect(r.status).toBe(200);
+      expect((await r.json()).summary.failed).toBe(0);
+    } finally {
+      child.kill();
+    }
   });
 });
