@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectReport } from '../../src/collect/collector.js';
 import { estateFromFixtures, startFakeAws, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
+import { testApp } from '../helpers/app.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const ESTATE = join(root, 'fixtures', 'aws', 'estate');
@@ -64,7 +65,7 @@ interface Exit {
 }
 
 /** The built binary, with the fake's access key in the environment and nothing else of AWS's. */
-function iamsim(args: string[], fake: FakeAws): Promise<Exit> {
+function iamsim(args: string[], fake: FakeAws, more: Record<string, string> = {}): Promise<Exit> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
   const env = {
     ...inherited,
@@ -75,6 +76,7 @@ function iamsim(args: string[], fake: FakeAws): Promise<Exit> {
     AWS_EC2_METADATA_DISABLED: 'true',
     IAMSIM_DATA_DIR: join(tmp, 'data'),
     NO_COLOR: '1',
+    ...more,
   };
   return new Promise((resolve) => {
     execFile(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), ...args], { cwd: tmp, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -83,11 +85,11 @@ function iamsim(args: string[], fake: FakeAws): Promise<Exit> {
   });
 }
 
-async function collect(name: string, options: FakeAwsOptions = {}) {
+async function collect(name: string, options: FakeAwsOptions = {}, extra: string[] = [], env: Record<string, string> = {}) {
   const fake = await startFakeAws(estateFromFixtures(ESTATE), { roleName: ROLE, pageSize: 2, ...options });
   fakes.push(fake);
   const out = join(tmp, name);
-  const run = await iamsim(['collect', 'aws', '--out', out, '--endpoint-url', fake.endpoint, '--region', 'eu-west-1', '--regions', 'eu-west-1', '--assume-role-name', ROLE, '--concurrency', '4'], fake);
+  const run = await iamsim(['collect', 'aws', '--out', out, '--endpoint-url', fake.endpoint, '--region', 'eu-west-1', '--regions', 'eu-west-1', '--assume-role-name', ROLE, '--concurrency', '4', ...extra], fake, env);
   const report = JSON.parse(await readFile(join(out, 'collect-report.json'), 'utf8')) as CollectReport;
   return { fake, out, run, report, files: (await readdir(out)).sort() };
 }
@@ -119,5 +121,20 @@ describe('iamsim collect aws (the built binary)', () => {
     expect(r.run.stderr).toContain(`! ${DEV} sts:AssumeRole: AccessDenied: ${r.report.failures[0]!.message}`);
     // What could be read is still written.
     expect(r.files).toEqual(['collect-report.json', 'iam-111111111111.json', 'iam-222222222222.json', 'organizations.json', 'resources-111111111111.json', 'resources-222222222222.json']);
+  });
+
+  it('uploads what it collected to a server with --server, as the active snapshot', async () => {
+    const server = await testApp({ withFixtures: false, token: 'collect-token' });
+    try {
+      const url = await server.app.listen({ port: 0, host: '127.0.0.1' });
+      const r = await collect('uploaded', {}, ['--server', url, '--name', 'collected'], { IAMSIM_TOKEN: 'collect-token' });
+      expect(r.run.code, r.run.stderr).toBe(0);
+      const id = /uploaded snapshot ([0-9a-f]{32})/.exec(r.run.stdout)?.[1];
+      expect(id).toBeDefined();
+      const active = await server.snapshots.resolve('active');
+      expect(active.meta).toMatchObject({ id, name: 'collected', providers: ['aws'] });
+    } finally {
+      await server.close();
+    }
   });
 });
