@@ -33,6 +33,16 @@ export class AbacFacts {
   private readonly values = new Map<string, unknown>();
   private readonly families = new Set<string>();
 
+  /** derive: adds what the request implies, run before the first condition reads the facts (most requests evaluate none). */
+  constructor(private derive?: (facts: AbacFacts) => void) {}
+
+  private derived(): void {
+    const d = this.derive;
+    if (!d) return;
+    this.derive = undefined;
+    d(this);
+  }
+
   /** Sets a value the caller gave (families count as given) or the estate implied (derived). */
   set(name: string, value: unknown, given: boolean): void {
     const key = attributeKey(name);
@@ -42,12 +52,14 @@ export class AbacFacts {
   }
 
   has(name: string): boolean {
+    this.derived();
     const key = attributeKey(name);
     return key !== undefined && this.values.has(key);
   }
 
   /** Values in the condition's own spelling, and the attributes it reads that are unknown. */
   inputFor(c: Condition): { attributes: Record<string, unknown>; unknown: Set<string> } {
+    this.derived();
     const attributes: Record<string, unknown> = {};
     const unknown = new Set<string>();
     for (const name of c.attributes) {

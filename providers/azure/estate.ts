@@ -1,8 +1,10 @@
 /**
  * An Azure estate compiled from a snapshot, once: role definitions with a compiled matcher per permission
- * block (uploaded ones, else the built-in catalogue), role and deny assignments by scope, policy
- * assignments by scope with their definitions compiled, exemptions and locks by scope, and the parent of
- * every management group and subscription. A request then only walks its scope chain.
+ * block (uploaded ones, else the built-in catalogue), role assignments by principal and then scope, deny
+ * assignments, policy assignments (definitions compiled), exemptions and locks by scope, and every known
+ * scope with a number and, once asked for, its chain. A request looks up its target and its principal once
+ * each, then walks the chain's links: no other lookup by id (large maps keyed by long ids cost memory
+ * latency on every request).
  */
 import { NONE, push, type GraphData, type PrincipalNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
@@ -17,24 +19,84 @@ import { compileAssignment, compileDeny, compileRoleDefinition, type Assignment,
 /** What a request reads from an estate: the estate itself, or the estate with an overlay on top. */
 export interface EstateView {
   roleDefinition(guid: string): RoleDefinition | undefined;
-  /** The role assignments at a scope to one principal (or group). */
-  assignmentsAt(scope: string, principal: string): readonly Assignment[];
-  /** A principal's own assignments, anywhere (for near misses on other scopes). */
-  assignmentsOf(principal: string): readonly Assignment[];
-  denyAssignmentsAt(scope: string): readonly DenyAssignment[];
-  policyAssignmentsAt(scope: string): readonly PolicyAssignment[];
+  /** One principal's (or group's) role assignments, by scope; undefined when it holds none. */
+  assignmentsTo(principal: string): HeldAssignments | undefined;
+  denyAssignmentsAt(at: ChainLink): readonly DenyAssignment[];
+  policyAssignmentsAt(at: ChainLink): readonly PolicyAssignment[];
   policyDefinition(id: string): PolicyDefinition | PolicySet | undefined;
-  exemptionsAt(scope: string): readonly Exemption[];
-  locksAt(scope: string): readonly Lock[];
+  exemptionsAt(at: ChainLink): readonly Exemption[];
+  locksAt(at: ChainLink): readonly Lock[];
   /** Locks strictly below a scope (a locked child blocks deleting its parent). */
-  locksBelow(scope: string): readonly Lock[];
+  locksBelow(at: ChainLink): readonly Lock[];
+}
+
+/** A principal's role assignments: all of them, their role GUIDs (in the same order), and those at a scope. */
+export interface HeldAssignments {
+  readonly all: readonly Assignment[];
+  readonly roles: readonly string[];
+  at(link: ChainLink): readonly Assignment[] | undefined;
+}
+
+/** What an index holds at one scope, gathered so that a request walking its chain looks each scope up once. */
+export interface ScopeObjects {
+  denies?: readonly DenyAssignment[];
+  policyAssignments?: readonly PolicyAssignment[];
+  exemptions?: readonly Exemption[];
+  locks?: readonly Lock[];
+  locksUnder?: readonly Lock[];
+}
+
+/** One scope of a chain: its normalized id, its exported node, and the snapshot's objects there. */
+export interface ChainLink {
+  readonly id: string;
+  /** A number for each scope the estate knows (-1: not known), so that lookups by scope need not hash the id. */
+  readonly key: number;
+  readonly node: ScopeNode | undefined;
+  readonly at: ScopeObjects | undefined;
+}
+
+/** A scope chain, the scope first and `/` last, as ids (what answers show) and as links (what evaluation walks). */
+export interface Chain {
+  readonly ids: readonly string[];
+  readonly links: readonly ChainLink[];
+  /** The chain of the first scope's parent, when the id gives the parent. */
+  readonly above?: Chain;
+  /** chainText, once worked out. */
+  text?: string;
+}
+
+/** A chain as sentences show it, `id → parent → ... → /` (built on the parent's, which most requests share). */
+export function chainText(c: Chain): string {
+  return (c.text ??= c.above ? `${c.ids[0]} → ${chainText(c.above)}` : c.ids.join(' → '));
+}
+
+/** A principal as requests use it: its groups (transitively), itself then its groups, and their role assignments. */
+export interface PrincipalContext {
+  readonly groups: readonly string[];
+  readonly ids: readonly string[];
+  /** The role assignments of the principal and of each of its groups that holds any, in the order of ids. */
+  readonly held: readonly HeldAssignments[];
+}
+
+/** The role assignments of each of the ids that holds any, in order. */
+export function heldBy(view: EstateView, ids: readonly string[]): HeldAssignments[] {
+  const out: HeldAssignments[] = [];
+  for (const id of ids) {
+    const h = view.assignmentsTo(id);
+    if (h) out.push(h);
+  }
+  return out;
+}
+
+/** A scope the estate knows (exported, or holding objects): its link, and its chain once worked out. */
+interface KnownScope {
+  readonly link: ChainLink;
+  chain?: Chain;
 }
 
 /** The compiled objects of a graph (the snapshot's, or an overlay's), indexed by scope. */
 export class Index {
   readonly roles = new Map<string, RoleDefinition>();
-  /** Role assignments by scope, then principal: a request looks up its principal and groups at each scope of its chain. */
-  readonly assignments = new Map<string, Map<string, Assignment[]>>();
   readonly byPrincipal = new Map<string, Assignment[]>();
   readonly denies = new Map<string, DenyAssignment[]>();
   readonly policyAssignments = new Map<string, PolicyAssignment[]>();
@@ -47,6 +109,8 @@ export class Index {
   readonly objects = new Map<string, { kind: string; key: string }>();
   /** Subscriptions something refers to. */
   readonly subscriptions = new Set<string>();
+  /** Deny assignments, policy assignments, exemptions and locks gathered by scope, for chain walks. */
+  readonly at = new Map<string, ScopeObjects>();
 
   constructor(data: Pick<GraphData, 'policies' | 'bindings'>) {
     for (const p of data.policies) {
@@ -81,12 +145,14 @@ export class Index {
         this.objects.set(p.id, { kind: o.kind === 'set' ? 'policy set definition' : 'policy definition', key: o.id });
       }
     }
+    // One string per role GUID, shared by its assignments: the near-miss scan reads every one of a principal's.
+    const roleGuids = new Map<string, string>();
     for (const b of data.bindings) {
       if (!b.attrs || !b.origin || typeof b.attrs.roleDefinitionId !== 'string') continue;
       const a = compileAssignment(b);
-      let at = this.assignments.get(a.scope);
-      if (!at) this.assignments.set(a.scope, (at = new Map()));
-      push(at, a.principalId, a);
+      const guid = roleGuids.get(a.roleGuid);
+      if (guid === undefined) roleGuids.set(a.roleGuid, a.roleGuid);
+      else a.roleGuid = guid;
       push(this.byPrincipal, a.principalId, a);
       this.objects.set(a.idKey, { kind: 'role assignment', key: a.scope });
       this.refer(a.scope);
@@ -96,6 +162,16 @@ export class Index {
       for (let at = scope.lastIndexOf('/'); at > 0; at = scope.lastIndexOf('/', at - 1)) for (const l of list) push(this.locksUnder, scope.slice(0, at), l);
       for (const l of list) push(this.locksUnder, '/', l);
     }
+    const slot = (scope: string) => {
+      let o = this.at.get(scope);
+      if (!o) this.at.set(scope, (o = { denies: undefined, policyAssignments: undefined, exemptions: undefined, locks: undefined, locksUnder: undefined }));
+      return o;
+    };
+    for (const [scope, list] of this.denies) slot(scope).denies = list;
+    for (const [scope, list] of this.policyAssignments) slot(scope).policyAssignments = list;
+    for (const [scope, list] of this.exemptions) slot(scope).exemptions = list;
+    for (const [scope, list] of this.locks) slot(scope).locks = list;
+    for (const [scope, list] of this.locksUnder) slot(scope).locksUnder = list;
   }
 
   private refer(scope: string): void {
@@ -107,8 +183,12 @@ export class Index {
 export class AzureEstate implements EstateView {
   readonly index: Index;
   private readonly builtIns = new Map<string, RoleDefinition | null>();
-  /** Scope chains by target, computed on first use (they only depend on the snapshot). */
-  private readonly chains = new Map<string, readonly string[]>();
+  /** Every known scope, so that a request finds its target (or learns it is new) with one lookup. */
+  private readonly known = new Map<string, KnownScope>();
+  /** Role assignments by principal, then scope key: a request looks its principal and groups up once, then walks its chain. */
+  private readonly held = new Map<string, KeyedAssignments>();
+  /** Principals' contexts, by principal id, worked out on first use. */
+  private readonly contexts = new Map<string, PrincipalContext>();
 
   constructor(
     readonly snapshot: Snapshot,
@@ -122,8 +202,16 @@ export class AzureEstate implements EstateView {
       }
     }
     for (const s of snapshot.graph.data.scopes) {
-      const sub = s.provider === 'azure' ? subscriptionOf(s.id) : undefined;
+      if (s.provider !== 'azure') continue;
+      const sub = subscriptionOf(s.id);
       if (sub) this.index.subscriptions.add(sub);
+      this.know(s.id);
+    }
+    for (const id of this.index.at.keys()) this.know(id);
+    for (const [principal, list] of this.index.byPrincipal) {
+      const byScope = new Map<number, Assignment[]>();
+      for (const a of list) push(byScope, this.know(a.scope).key, a);
+      this.held.set(principal, new KeyedAssignments(list, byScope));
     }
   }
 
@@ -142,29 +230,29 @@ export class AzureEstate implements EstateView {
     }
     return b ?? undefined;
   }
-  assignmentsAt(scope: string, principal: string): readonly Assignment[] {
-    return this.index.assignments.get(scope)?.get(principal) ?? NONE;
+  assignmentsTo(principal: string): HeldAssignments | undefined {
+    return this.held.get(principal);
   }
   assignmentsOf(principal: string): readonly Assignment[] {
     return this.index.byPrincipal.get(principal) ?? NONE;
   }
-  denyAssignmentsAt(scope: string): readonly DenyAssignment[] {
-    return this.index.denies.get(scope) ?? NONE;
+  denyAssignmentsAt(at: ChainLink): readonly DenyAssignment[] {
+    return at.at?.denies ?? NONE;
   }
-  policyAssignmentsAt(scope: string): readonly PolicyAssignment[] {
-    return this.index.policyAssignments.get(scope) ?? NONE;
+  policyAssignmentsAt(at: ChainLink): readonly PolicyAssignment[] {
+    return at.at?.policyAssignments ?? NONE;
   }
   policyDefinition(id: string): PolicyDefinition | PolicySet | undefined {
     return this.index.definitions.get(id);
   }
-  exemptionsAt(scope: string): readonly Exemption[] {
-    return this.index.exemptions.get(scope) ?? NONE;
+  exemptionsAt(at: ChainLink): readonly Exemption[] {
+    return at.at?.exemptions ?? NONE;
   }
-  locksAt(scope: string): readonly Lock[] {
-    return this.index.locks.get(scope) ?? NONE;
+  locksAt(at: ChainLink): readonly Lock[] {
+    return at.at?.locks ?? NONE;
   }
-  locksBelow(scope: string): readonly Lock[] {
-    return this.index.locksUnder.get(scope) ?? NONE;
+  locksBelow(at: ChainLink): readonly Lock[] {
+    return at.at?.locksUnder ?? NONE;
   }
 
   private names?: Map<string, PrincipalNode>;
@@ -177,6 +265,17 @@ export class AzureEstate implements EstateView {
       for (const s of this.snapshot.graph.data.scopes) if (s.provider === 'azure' && s.resource && s.parent && levelOf(s.parent) === 'resource_group') push(this.byGroup, s.parent, s);
     }
     return this.byGroup.get(rg) ?? NONE;
+  }
+
+  /** The principal's context in the snapshot (without an overlay). */
+  principalContext(id: string): PrincipalContext {
+    let c = this.contexts.get(id);
+    if (!c) {
+      const groups = this.snapshot.graph.groupsOf(id);
+      const ids = [id, ...groups];
+      this.contexts.set(id, (c = { groups, ids, held: heldBy(this, ids) }));
+    }
+    return c;
   }
 
   /** A principal by UPN, appId, display name or name, case-insensitively (indexed on first use). */
@@ -203,24 +302,64 @@ export class AzureEstate implements EstateView {
    * and the subscription along the id, then the management groups above the subscription.
    */
   chain(id: string): readonly string[] {
-    const cached = this.chains.get(id);
-    if (cached) return cached;
-    const out: string[] = [];
-    let cur: string | undefined = id;
-    while (cur && cur !== '/') {
-      out.push(cur);
-      const level = levelOf(cur);
-      if (level === 'subscription' || level === 'management_group') break;
-      cur = segmentParent(cur);
+    return this.links(id).ids;
+  }
+
+  /** The link of a known scope, made known on first call. */
+  private know(id: string): ChainLink {
+    let k = this.known.get(id);
+    if (!k) this.known.set(id, (k = { link: { id, key: this.known.size, node: this.scope(id), at: this.index.at.get(id) } }));
+    return k.link;
+  }
+
+  private linkOf(id: string): ChainLink {
+    return this.known.get(id)?.link ?? { id, key: -1, node: undefined, at: undefined };
+  }
+
+  /** The chain of a normalized id with what the snapshot holds at each scope (cached for known scopes). */
+  links(id: string): Chain {
+    const known = this.known.get(id);
+    if (known?.chain) return known.chain;
+    const link = known?.link ?? { id, key: -1, node: undefined, at: undefined };
+    const level = levelOf(id);
+    const parent = level === 'root' || level === 'subscription' || level === 'management_group' ? undefined : segmentParent(id);
+    let chain: Chain;
+    if (parent !== undefined && parent !== '/') {
+      const above = this.links(parent);
+      chain = { ids: [id, ...above.ids], links: [link, ...above.links], above };
+    } else {
+      // The top of the id: what is above it comes from the hierarchy.
+      const ids: string[] = [id];
+      const links: ChainLink[] = [link];
+      if (id !== '/') {
+        if (link.node) {
+          for (const s of this.snapshot.graph.ancestors(id).slice(1)) {
+            if (s.id === '/') continue;
+            ids.push(s.id);
+            links.push(this.linkOf(s.id));
+          }
+        }
+        ids.push('/');
+        links.push(this.linkOf('/'));
+      }
+      chain = { ids, links };
     }
-    const top = out[out.length - 1];
-    if (top && this.scope(top)) {
-      for (const s of this.snapshot.graph.ancestors(top).slice(1)) if (s.id !== '/') out.push(s.id);
-    }
-    out.push('/');
-    if (this.chains.size >= 100_000) this.chains.clear();
-    this.chains.set(id, out);
-    return out;
+    if (known) known.chain = chain;
+    return chain;
+  }
+}
+
+class KeyedAssignments implements HeldAssignments {
+  /** The near-miss scan reads the roles first, and an assignment only when its role could grant the action. */
+  readonly roles: readonly string[];
+  constructor(
+    readonly all: readonly Assignment[],
+    private readonly byScope: ReadonlyMap<number, readonly Assignment[]>,
+  ) {
+    this.roles = all.map((a) => a.roleGuid);
+  }
+  at(link: ChainLink): readonly Assignment[] | undefined {
+    return this.byScope.get(link.key);
   }
 }
 
@@ -241,28 +380,37 @@ export class OverlayView implements EstateView {
     if (this.removed.has(key)) return this.top.roles.get(key);
     return this.top.roles.get(key) ?? this.base.roleDefinition(key);
   }
-  assignmentsAt(scope: string, principal: string): readonly Assignment[] {
-    return this.merged(this.base.assignmentsAt(scope, principal), this.top.assignments.get(scope)?.get(principal));
+  assignmentsTo(principal: string): HeldAssignments | undefined {
+    const below = this.base.assignmentsTo(principal);
+    const above = this.top.byPrincipal.get(principal);
+    if (!this.removed.size && !above) return below;
+    if (!below && !above) return undefined;
+    const all = this.merged(below?.all ?? NONE, above);
+    return {
+      all,
+      roles: all.map((a) => a.roleGuid),
+      at: (link) => {
+        const here = above?.filter((a) => a.scope === link.id);
+        return this.merged(below?.at(link) ?? NONE, here?.length ? here : undefined);
+      },
+    };
   }
-  assignmentsOf(principal: string): readonly Assignment[] {
-    return this.merged(this.base.assignmentsOf(principal), this.top.byPrincipal.get(principal));
+  denyAssignmentsAt(at: ChainLink): readonly DenyAssignment[] {
+    return this.merged(this.base.denyAssignmentsAt(at), this.top.denies.get(at.id));
   }
-  denyAssignmentsAt(scope: string): readonly DenyAssignment[] {
-    return this.merged(this.base.denyAssignmentsAt(scope), this.top.denies.get(scope));
-  }
-  policyAssignmentsAt(scope: string): readonly PolicyAssignment[] {
-    return this.merged(this.base.policyAssignmentsAt(scope), this.top.policyAssignments.get(scope));
+  policyAssignmentsAt(at: ChainLink): readonly PolicyAssignment[] {
+    return this.merged(this.base.policyAssignmentsAt(at), this.top.policyAssignments.get(at.id));
   }
   policyDefinition(id: string): PolicyDefinition | PolicySet | undefined {
     return this.top.definitions.get(id) ?? this.base.policyDefinition(id);
   }
-  exemptionsAt(scope: string): readonly Exemption[] {
-    return this.base.exemptionsAt(scope);
+  exemptionsAt(at: ChainLink): readonly Exemption[] {
+    return this.base.exemptionsAt(at);
   }
-  locksAt(scope: string): readonly Lock[] {
-    return this.base.locksAt(scope);
+  locksAt(at: ChainLink): readonly Lock[] {
+    return this.base.locksAt(at);
   }
-  locksBelow(scope: string): readonly Lock[] {
-    return this.base.locksBelow(scope);
+  locksBelow(at: ChainLink): readonly Lock[] {
+    return this.base.locksBelow(at);
   }
 }

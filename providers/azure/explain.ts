@@ -16,7 +16,6 @@ import type { PolicyEval, PolicyResult } from './policy.js';
 import type { Assignment, DenyAssignment, RoleDefinition } from './rbac-model.js';
 import { MAX_NEAR_MISSES, type AssignmentTrace, type BlockTrace, type DenyHit, type Grant, type Miss, type RbacResult } from './rbac.js';
 import type { AzureRequest } from './request.js';
-import { scopeLabel } from './ids.js';
 
 export interface Evaluation {
   req: AzureRequest;
@@ -173,12 +172,12 @@ function policyMessage(req: AzureRequest, evals: PolicyEval[]): string {
 }
 
 /** The RequestDisallowedByPolicy body ARM returns, with the evaluated expressions. */
-function policyErrorBody(req: AzureRequest, evals: PolicyEval[]): Record<string, unknown> {
+function policyErrorBody(req: AzureRequest, evals: PolicyEval[], message: string): Record<string, unknown> {
   return {
     error: {
       code: 'RequestDisallowedByPolicy',
       target: req.resourceAsGiven.split('/').filter((x) => x !== '').pop() ?? '',
-      message: policyMessage(req, evals),
+      message,
       additionalInfo: evals.map((e) => ({ type: 'PolicyViolation', info: violationInfo(e) })),
     },
   };
@@ -288,44 +287,66 @@ function blockTrace(t: AssignmentTrace, b: BlockTrace): StatementTrace {
   return st;
 }
 
-function layers(ev: Evaluation, full: boolean): LayerTrace[] {
-  const { req, rbac } = ev;
-  const out: LayerTrace[] = [];
-  const denyVerdict: LayerVerdict = rbac.denies.some((h) => h.result === true) ? 'deny' : rbac.denies.length ? 'unknown' : 'no_match';
-  const denies = [...new Set([...rbac.denies.map((h) => h.deny), ...rbac.denySkips.map((s) => s.deny)])];
-  out.push({
-    layer: 'deny_assignment',
-    verdict: denies.length ? denyVerdict : 'not_applicable',
-    note: denies.length ? [...rbac.denies.map((h) => `${h.deny.name}: applies (${h.via})`), ...rbac.denySkips.map((s) => `${s.deny.name}: ${s.why}`)].join('; ') : 'no deny assignment on the scope chain',
-    policies: denies.map((d) => ({ policy: denyRef(d) })),
-  });
+function denyLayer(rbac: RbacResult): LayerTrace {
+  const denies = new Set<DenyAssignment>();
+  const notes: string[] = [];
+  let verdict: LayerVerdict = 'no_match';
+  for (const h of rbac.denies) {
+    denies.add(h.deny);
+    notes.push(`${h.deny.name}: applies (${h.via})`);
+    verdict = h.result === true ? 'deny' : verdict === 'deny' ? 'deny' : 'unknown';
+  }
+  for (const s of rbac.denySkips) {
+    denies.add(s.deny);
+    notes.push(`${s.deny.name}: ${s.why}`);
+  }
+  const policies: LayerTrace['policies'] = [];
+  for (const d of denies) policies.push({ policy: denyRef(d) });
+  return { layer: 'deny_assignment', verdict: denies.size ? verdict : 'not_applicable', note: denies.size ? notes.join('; ') : 'no deny assignment on the scope chain', policies };
+}
+
+function rbacLayer(req: AzureRequest, rbac: RbacResult, full: boolean): LayerTrace {
   // Grants come from the scope chain only, and never with a false condition.
-  const rbacVerdict: LayerVerdict = rbac.grants.some((g) => g.result === true) ? 'allow' : rbac.grants.length ? 'unknown' : 'no_match';
-  out.push({
-    layer: 'rbac',
-    verdict: rbacVerdict,
-    note: `${plural(rbac.traces.length, 'role assignment')} to the principal or its groups on the scope chain ${req.chain.join(' → ')}`,
-    policies: rbac.traces.map((t) => (full ? { policy: assignmentRef(t.assignment, t.role), statements: t.blocks.map((b) => blockTrace(t, b)) } : { policy: assignmentRef(t.assignment, t.role) })),
-  });
-  if (ev.policy) {
-    const p = ev.policy;
-    const verdict: LayerVerdict = p.evaluations.some((e) => e.blocks === true) ? 'deny' : p.evaluations.some((e) => e.blocks === 'unknown') ? 'unknown' : p.evaluations.length ? 'allow' : 'not_applicable';
-    out.push({
-      layer: 'azure_policy',
-      verdict,
-      note: [...p.evaluations.map((e) => `${e.assignment.name}/${e.referenceId ?? e.definition.name}: ${e.note}`), ...p.skipped.map((s) => `${s.assignment.name}: ${s.why}`)].join('; ') || 'no policy assignment on the scope chain',
-      policies: p.evaluations.map((e) => ({ policy: policyRef(e) })),
-    });
-  } else {
-    out.push({ layer: 'azure_policy', verdict: 'not_applicable', note: req.isData ? 'Azure Policy does not evaluate data-plane operations' : `Azure Policy evaluates PUT, PATCH and (denyAction) DELETE requests, not ${req.verb === 'read' ? 'reads' : 'POST operations'}` });
+  let verdict: LayerVerdict = 'no_match';
+  for (const g of rbac.grants) verdict = g.result === true ? 'allow' : verdict === 'allow' ? 'allow' : 'unknown';
+  const policies: LayerTrace['policies'] = [];
+  for (const t of rbac.traces) policies.push(full ? { policy: assignmentRef(t.assignment, t.role), statements: t.blocks.map((b) => blockTrace(t, b)) } : { policy: assignmentRef(t.assignment, t.role) });
+  return { layer: 'rbac', verdict, note: `${plural(rbac.traces.length, 'role assignment')} to the principal or its groups on the scope chain ${req.chainText}`, policies };
+}
+
+function policyLayer(req: AzureRequest, p: PolicyResult | undefined): LayerTrace {
+  if (!p) return { layer: 'azure_policy', verdict: 'not_applicable', note: req.isData ? 'Azure Policy does not evaluate data-plane operations' : `Azure Policy evaluates PUT, PATCH and (denyAction) DELETE requests, not ${req.verb === 'read' ? 'reads' : 'POST operations'}` };
+  let blocks = false;
+  let open = false;
+  const notes: string[] = [];
+  const policies: LayerTrace['policies'] = [];
+  for (const e of p.evaluations) {
+    blocks ||= e.blocks === true;
+    open ||= e.blocks === 'unknown';
+    notes.push(`${e.assignment.name}/${e.referenceId ?? e.definition.name}: ${e.note}`);
+    policies.push({ policy: policyRef(e) });
   }
-  if (ev.locks) {
-    const verdict: LayerVerdict = ev.locks.some((l) => l.blocks) ? 'deny' : ev.locks.length ? 'allow' : 'not_applicable';
-    out.push({ layer: 'lock', verdict, note: ev.locks.map((l) => l.why).join('; ') || 'no lock on the scope chain', policies: ev.locks.map((l) => ({ policy: lockRef(l) })) });
-  } else {
-    out.push({ layer: 'lock', verdict: 'not_applicable', note: req.isData ? 'locks apply to the control plane only: data operations are unaffected' : 'locks do not block reads' });
+  for (const s of p.skipped) notes.push(`${s.assignment.name}: ${s.why}`);
+  const verdict: LayerVerdict = blocks ? 'deny' : open ? 'unknown' : p.evaluations.length ? 'allow' : 'not_applicable';
+  return { layer: 'azure_policy', verdict, note: notes.join('; ') || 'no policy assignment on the scope chain', policies };
+}
+
+function lockLayer(req: AzureRequest, locks: LockHit[] | undefined): LayerTrace {
+  if (!locks) return { layer: 'lock', verdict: 'not_applicable', note: req.isData ? 'locks apply to the control plane only: data operations are unaffected' : 'locks do not block reads' };
+  let blocks = false;
+  const notes: string[] = [];
+  const policies: LayerTrace['policies'] = [];
+  for (const l of locks) {
+    blocks ||= l.blocks;
+    notes.push(l.why);
+    policies.push({ policy: lockRef(l) });
   }
-  return out;
+  return { layer: 'lock', verdict: blocks ? 'deny' : locks.length ? 'allow' : 'not_applicable', note: notes.join('; ') || 'no lock on the scope chain', policies };
+}
+
+/** The layer trace, in Azure's order; each layer is built by its own small function. */
+function layers(ev: Evaluation, full: boolean): LayerTrace[] {
+  return [denyLayer(ev.rbac), rbacLayer(ev.req, ev.rbac, full), policyLayer(ev.req, ev.policy), lockLayer(ev.req, ev.locks)];
 }
 
 function missingContext(openDenies: DenyHit[], openGrants: Grant[], openPolicies: PolicyEval[]): MissingContext[] {
@@ -341,6 +362,26 @@ function missingContext(openDenies: DenyHit[], openGrants: Grant[], openPolicies
   return [...byKey.values()];
 }
 
+/** One policy evaluation, as the azure section of an answer lists it. */
+function evaluationOut(e: PolicyEval): Record<string, unknown> {
+  const evaluated: Record<string, unknown>[] = [];
+  for (const x of e.expressions) evaluated.push(expressionOut(x));
+  const o: Record<string, unknown> = {
+    policyAssignmentId: e.assignment.id,
+    policyAssignmentName: e.assignment.name,
+    policyDefinitionId: e.definition.armId,
+    policyDefinitionName: e.definition.name,
+    effect: e.effect,
+    result: e.blocks === true ? 'blocks' : e.blocks === 'unknown' ? 'open' : e.matched === undefined ? 'not_evaluated' : !e.matched ? 'compliant' : !e.enforced ? 'not_enforced' : 'exempt',
+    note: e.note,
+    evaluatedExpressions: evaluated,
+  };
+  if (e.set) o.policySetDefinitionId = e.set.armId;
+  if (e.referenceId !== undefined) o.policyDefinitionReferenceId = e.referenceId;
+  if (e.exemption) o.policyExemptionId = e.exemption.exemption.id;
+  return o;
+}
+
 function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined): Record<string, unknown> {
   const { req } = ev;
   const out: Record<string, unknown> = {
@@ -354,22 +395,9 @@ function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined):
   if (req.method) out.method = req.method;
   if (req.blobPath !== undefined) out.blobPath = req.blobPath;
   if (ev.policy) {
-    out.policyEvaluations = ev.policy.evaluations.map((e) => {
-      const o: Record<string, unknown> = {
-        policyAssignmentId: e.assignment.id,
-        policyAssignmentName: e.assignment.name,
-        policyDefinitionId: e.definition.armId,
-        policyDefinitionName: e.definition.name,
-        effect: e.effect,
-        result: e.blocks === true ? 'blocks' : e.blocks === 'unknown' ? 'open' : e.matched === undefined ? 'not_evaluated' : !e.matched ? 'compliant' : !e.enforced ? 'not_enforced' : 'exempt',
-        note: e.note,
-        evaluatedExpressions: e.expressions.map(expressionOut),
-      };
-      if (e.set) o.policySetDefinitionId = e.set.armId;
-      if (e.referenceId !== undefined) o.policyDefinitionReferenceId = e.referenceId;
-      if (e.exemption) o.policyExemptionId = e.exemption.exemption.id;
-      return o;
-    });
+    const evaluations: Record<string, unknown>[] = [];
+    for (const e of ev.policy.evaluations) evaluations.push(evaluationOut(e));
+    out.policyEvaluations = evaluations;
   }
   if (errorBody) out.errorBody = errorBody;
   if (ev.sharedKey) out.sharedKey = ev.sharedKey;
@@ -378,105 +406,140 @@ function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined):
 
 const NO_ERROR: CloudError = { status: 200, code: null, message: null };
 
-export function explain(ev: Evaluation, full: boolean): Decision {
-  const { req, rbac } = ev;
-  const what = `${req.display} → ${req.action} on ${scopeLabel(req.scopeAsGiven)}${req.blobPath !== undefined ? ` (blob ${req.blobPath})` : ''}`;
-  const trace = layers(ev, full);
-  const warnings = [...req.warnings];
-  if (ev.sharedKey) warnings.push({ code: 'shared_key_bypass', message: ev.sharedKey });
-  // Each branch returns through answer(): a literal per branch, no object spread (this runs per request).
-  const answer = (d: Omit<Decision, 'provider' | 'layers' | 'warnings'>): Decision => ({
-    provider: 'azure',
-    decision: d.decision,
-    reason: d.reason,
-    error: d.error,
-    summary: d.summary,
-    causes: d.causes,
-    layers: trace,
-    missingContext: d.missingContext,
-    nearMisses: d.nearMisses,
-    warnings,
-    azure: d.azure!,
-  });
-  const definiteDenies = rbac.denies.filter((h) => h.result === true);
-  const openDenies = rbac.denies.filter((h) => h.result === 'unknown');
-  const grants = rbac.grants.filter((g) => g.result === true);
-  const openGrants = rbac.grants.filter((g) => g.result === 'unknown');
-  const blockingPolicies = ev.policy?.evaluations.filter((e) => e.blocks === true) ?? [];
-  const openPolicies = ev.policy?.evaluations.filter((e) => e.blocks === 'unknown') ?? [];
-  const blockingLocks = ev.locks?.filter((l) => l.blocks) ?? [];
+/** What a branch of explain decides: the answer without the parts every answer shares. */
+type Verdict = Pick<Decision, 'decision' | 'reason' | 'error' | 'summary' | 'causes' | 'missingContext' | 'nearMisses'> & { azure: Record<string, unknown> };
 
-  if (definiteDenies.length) {
-    const first = definiteDenies[0]!;
-    const err = denyFailed(req, first.deny);
-    return answer({
-      decision: 'denied',
-      reason: 'explicit_deny',
-      error: err,
-      summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${what} (it names ${first.via}); deny assignments win over every role assignment${definiteDenies.length > 1 ? ` (and ${plural(definiteDenies.length - 1, 'more deny assignment')})` : ''}.`,
-      causes: located(req, definiteDenies.map((h) => denyCause(h))),
-      missingContext: [],
-      nearMisses: [],
-      azure: detail(ev, { error: { code: err.code, message: err.message } }),
-    });
-  }
-  if (!grants.length && !openGrants.length) {
-    const near = nearMisses(req, rbac.misses);
-    const err = authorizationFailed(req);
-    return answer({
-      decision: 'denied',
-      reason: 'no_grant',
-      error: err,
-      summary: `Denied: no role assignment on the scope chain (resource, resource group, subscription, management groups, root) grants ${what}${near.length ? `. Closest: ${near[0]!.why}` : ''}.`,
-      causes: [{ kind: 'missing_grant', layer: 'rbac', why: `none of the ${plural(rbac.traces.length, 'role assignment')} to ${req.display} or its ${plural(req.groups.length, 'group')} on the scope chain grants ${req.action}${req.isData ? ' as a data action' : ''}` }],
-      missingContext: [],
-      nearMisses: near,
-      azure: detail(ev, { error: { code: err.code, message: err.message } }),
-    });
-  }
-  if (blockingPolicies.length || blockingLocks.length) {
-    const body = blockingPolicies.length ? policyErrorBody(req, blockingPolicies) : undefined;
-    const err: CloudError = blockingPolicies.length ? { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, blockingPolicies) } : lockError(req, blockingLocks);
-    const firstPolicy = blockingPolicies[0];
-    const firstLock = blockingLocks[0];
-    const summary = firstPolicy
-      ? `Denied: Azure Policy assignment '${firstPolicy.assignment.name}' (definition '${firstPolicy.definition.name}') at ${firstPolicy.assignment.scopeAsGiven} ${firstPolicy.effect === 'denyaction' ? 'denies the DELETE (denyAction)' : `denies the ${req.method ?? 'write'}`} with RequestDisallowedByPolicy${firstLock ? `; ${firstLock.lock.level} lock '${firstLock.lock.name}' would block it too` : ''}.`
-      : `Denied: ${firstLock!.lock.level} lock '${firstLock!.lock.name}' on ${firstLock!.lock.scopeAsGiven} ${firstLock!.lock.level === 'ReadOnly' ? 'makes the scope read-only' : 'keeps the scope from being deleted'}: ${req.method ?? req.verb} fails with ScopeLocked (409), whatever the caller's roles.`;
-    return answer({
-      decision: 'denied',
-      reason: 'guardrail',
-      error: err,
-      summary,
-      causes: located(req, [...blockingPolicies.map((e) => policyCause(req, e)), ...blockingLocks.map((l) => lockCause(l))]),
-      missingContext: [],
-      nearMisses: [],
-      azure: detail(ev, body ?? { error: { code: err.code, message: err.message } }),
-    });
-  }
-  if (openDenies.length || !grants.length || openPolicies.length) {
-    const keys = missingContext(openDenies, grants.length ? [] : openGrants, openPolicies);
-    const err = openDenies.length ? denyFailed(req, openDenies[0]!.deny) : !grants.length ? authorizationFailed(req) : { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, openPolicies) };
-    return answer({
-      decision: 'conditional',
-      reason: openDenies.length ? 'explicit_deny' : !grants.length ? 'no_grant' : 'guardrail',
-      error: err,
-      summary: `Conditional: ${what} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : plural(openGrants.length, 'conditional grant')}; ${plural(openDenies.length, 'conditional deny assignment')}${openPolicies.length ? `; ${plural(openPolicies.length, 'policy exemption')} with an expiry` : ''}).`,
-      causes: located(req, [...openDenies.map((h) => denyCause(h)), ...(grants.length ? [] : openGrants.map((g) => grantCause(req, g))), ...openPolicies.map((e) => policyCause(req, e))]),
-      missingContext: keys,
-      nearMisses: grants.length ? [] : nearMisses(req, rbac.misses),
-      azure: detail(ev, undefined),
-    });
-  }
+/** `user → action on container c1 (blob x)`: how summaries name the request. */
+function requestText(req: AzureRequest): string {
+  return `${req.display} → ${req.action} on ${req.scopeLabel}${req.blobPath !== undefined ? ` (blob ${req.blobPath})` : ''}`;
+}
+
+function deniedByDenyAssignment(ev: Evaluation, hits: DenyHit[]): Verdict {
+  const { req } = ev;
+  const first = hits[0]!;
+  const err = denyFailed(req, first.deny);
+  return {
+    decision: 'denied',
+    reason: 'explicit_deny',
+    error: err,
+    summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${requestText(req)} (it names ${first.via}); deny assignments win over every role assignment${hits.length > 1 ? ` (and ${plural(hits.length - 1, 'more deny assignment')})` : ''}.`,
+    causes: located(req, hits.map((h) => denyCause(h))),
+    missingContext: [],
+    nearMisses: [],
+    azure: detail(ev, { error: { code: err.code, message: err.message } }),
+  };
+}
+
+function noGrant(ev: Evaluation): Verdict {
+  const { req, rbac } = ev;
+  const near = nearMisses(req, rbac.misses);
+  const err = authorizationFailed(req);
+  return {
+    decision: 'denied',
+    reason: 'no_grant',
+    error: err,
+    summary: `Denied: no role assignment on the scope chain (resource, resource group, subscription, management groups, root) grants ${requestText(req)}${near.length ? `. Closest: ${near[0]!.why}` : ''}.`,
+    causes: [{ kind: 'missing_grant', layer: 'rbac', why: `none of the ${plural(rbac.traces.length, 'role assignment')} to ${req.display} or its ${plural(req.groups.length, 'group')} on the scope chain grants ${req.action}${req.isData ? ' as a data action' : ''}` }],
+    missingContext: [],
+    nearMisses: near,
+    azure: detail(ev, { error: { code: err.code, message: err.message } }),
+  };
+}
+
+function deniedByGuardrail(ev: Evaluation, policies: PolicyEval[], locks: LockHit[]): Verdict {
+  const { req } = ev;
+  const message = policies.length ? policyMessage(req, policies) : undefined;
+  const body = message !== undefined ? policyErrorBody(req, policies, message) : undefined;
+  const err: CloudError = message !== undefined ? { status: 403, code: 'RequestDisallowedByPolicy', message } : lockError(req, locks);
+  const firstPolicy = policies[0];
+  const firstLock = locks[0];
+  const summary = firstPolicy
+    ? `Denied: Azure Policy assignment '${firstPolicy.assignment.name}' (definition '${firstPolicy.definition.name}') at ${firstPolicy.assignment.scopeAsGiven} ${firstPolicy.effect === 'denyaction' ? 'denies the DELETE (denyAction)' : `denies the ${req.method ?? 'write'}`} with RequestDisallowedByPolicy${firstLock ? `; ${firstLock.lock.level} lock '${firstLock.lock.name}' would block it too` : ''}.`
+    : `Denied: ${firstLock!.lock.level} lock '${firstLock!.lock.name}' on ${firstLock!.lock.scopeAsGiven} ${firstLock!.lock.level === 'ReadOnly' ? 'makes the scope read-only' : 'keeps the scope from being deleted'}: ${req.method ?? req.verb} fails with ScopeLocked (409), whatever the caller's roles.`;
+  const causes: Cause[] = [];
+  for (const e of policies) causes.push(policyCause(req, e));
+  for (const l of locks) causes.push(lockCause(l));
+  return {
+    decision: 'denied',
+    reason: 'guardrail',
+    error: err,
+    summary,
+    causes: located(req, causes),
+    missingContext: [],
+    nearMisses: [],
+    azure: detail(ev, body ?? { error: { code: err.code, message: err.message } }),
+  };
+}
+
+function conditional(ev: Evaluation, openDenies: DenyHit[], grants: Grant[], openGrants: Grant[], openPolicies: PolicyEval[]): Verdict {
+  const { req, rbac } = ev;
+  const keys = missingContext(openDenies, grants.length ? [] : openGrants, openPolicies);
+  const err = openDenies.length ? denyFailed(req, openDenies[0]!.deny) : !grants.length ? authorizationFailed(req) : { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, openPolicies) };
+  const causes: Cause[] = [];
+  for (const h of openDenies) causes.push(denyCause(h));
+  if (!grants.length) for (const g of openGrants) causes.push(grantCause(req, g));
+  for (const e of openPolicies) causes.push(policyCause(req, e));
+  return {
+    decision: 'conditional',
+    reason: openDenies.length ? 'explicit_deny' : !grants.length ? 'no_grant' : 'guardrail',
+    error: err,
+    summary: `Conditional: ${requestText(req)} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : plural(openGrants.length, 'conditional grant')}; ${plural(openDenies.length, 'conditional deny assignment')}${openPolicies.length ? `; ${plural(openPolicies.length, 'policy exemption')} with an expiry` : ''}).`,
+    causes: located(req, causes),
+    missingContext: keys,
+    nearMisses: grants.length ? [] : nearMisses(req, rbac.misses),
+    azure: detail(ev, undefined),
+  };
+}
+
+function allowed(ev: Evaluation, grants: Grant[]): Verdict {
+  const { req } = ev;
   const lead = grants[0]!;
   const guards = [ev.policy ? 'policy' : '', ev.locks ? 'lock' : ''].filter(Boolean);
-  return answer({
+  return {
     decision: 'allowed',
     reason: 'allowed',
     error: NO_ERROR,
-    summary: `Allowed: ${lead.role.roleName} assigned to ${who(req, lead.via)} at ${lead.assignment.scopeAsGiven} grants ${what} (${req.isData ? 'DataActions' : 'Actions'} ${lead.pattern}), and no deny assignment${guards.length ? `, ${guards.join(' or ')}` : ''} blocks it.`,
+    summary: `Allowed: ${lead.role.roleName} assigned to ${who(req, lead.via)} at ${lead.assignment.scopeAsGiven} grants ${requestText(req)} (${req.isData ? 'DataActions' : 'Actions'} ${lead.pattern}), and no deny assignment${guards.length ? `, ${guards.join(' or ')}` : ''} blocks it.`,
     causes: located(req, grants.map((g) => grantCause(req, g))),
     missingContext: [],
     nearMisses: [],
     azure: detail(ev, undefined),
-  });
+  };
+}
+
+/** The decision, in Azure's order: a deny assignment, then no grant, then Azure Policy and locks, then what is open. */
+function decide(ev: Evaluation): Verdict {
+  const { rbac } = ev;
+  const definiteDenies = rbac.denies.filter((h) => h.result === true);
+  if (definiteDenies.length) return deniedByDenyAssignment(ev, definiteDenies);
+  const grants = rbac.grants.filter((g) => g.result === true);
+  const openGrants = rbac.grants.filter((g) => g.result === 'unknown');
+  if (!grants.length && !openGrants.length) return noGrant(ev);
+  const blockingPolicies = ev.policy?.evaluations.filter((e) => e.blocks === true) ?? [];
+  const blockingLocks = ev.locks?.filter((l) => l.blocks) ?? [];
+  if (blockingPolicies.length || blockingLocks.length) return deniedByGuardrail(ev, blockingPolicies, blockingLocks);
+  const openDenies = rbac.denies.filter((h) => h.result === 'unknown');
+  const openPolicies = ev.policy?.evaluations.filter((e) => e.blocks === 'unknown') ?? [];
+  if (openDenies.length || !grants.length || openPolicies.length) return conditional(ev, openDenies, grants, openGrants, openPolicies);
+  return allowed(ev, grants);
+}
+
+export function explain(ev: Evaluation, full: boolean): Decision {
+  const trace = layers(ev, full);
+  const warnings = [...ev.req.warnings];
+  if (ev.sharedKey) warnings.push({ code: 'shared_key_bypass', message: ev.sharedKey });
+  const v = decide(ev);
+  return {
+    provider: 'azure',
+    decision: v.decision,
+    reason: v.reason,
+    error: v.error,
+    summary: v.summary,
+    causes: v.causes,
+    layers: trace,
+    missingContext: v.missingContext,
+    nearMisses: v.nearMisses,
+    warnings,
+    azure: v.azure,
+  };
 }

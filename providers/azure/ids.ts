@@ -5,12 +5,26 @@
  * https://learn.microsoft.com/azure/role-based-access-control/scope-overview
  */
 
+const SLASH = 47;
+
+/** Starts with `/`, has no empty segment, and ends in a printable ASCII character other than `/`. */
+function isClean(id: string): boolean {
+  const last = id.charCodeAt(id.length - 1);
+  return id.charCodeAt(0) === SLASH && last !== SLASH && last > 32 && last < 127 && !id.includes('//');
+}
+
 /**
  * Lower-cased, `//` collapsed, no trailing `/`; the root scope is `/`.
- * Ids and GUIDs are map keys on every request: they are built by join, as flat strings, because V8 looks up
- * a sliced string (what split and slice return) in a Map several times more slowly.
+ * Ids and GUIDs are map keys on every request: they must be flat strings, because V8 looks up a sliced string
+ * (what split and slice return) in a Map several times more slowly. A clean id (most are) is only lower-cased,
+ * which returns it as it is when it already is lower case: pass slices through joinSegments instead.
  */
 export function normalizeId(id: string): string {
+  return isClean(id) ? id.toLowerCase() : joinSegments(id);
+}
+
+/** normalizeId by split and join: always a new, flat string. */
+function joinSegments(id: string): string {
   const parts = id.trim().split('/').filter((s) => s !== '');
   return parts.length ? ['', ...parts].join('/').toLowerCase() : '/';
 }
@@ -23,9 +37,18 @@ export function isAtOrUnder(id: string, scope: string): boolean {
 
 export type ScopeLevel = 'root' | 'management_group' | 'subscription' | 'resource_group' | 'resource';
 
+const SUBSCRIPTIONS = '/subscriptions/';
+const MANAGEMENT_GROUPS = '/providers/microsoft.management/managementgroups/';
+
 /** The level of a normalized id. */
 export function levelOf(id: string): ScopeLevel {
   if (id === '/') return 'root';
+  if (id.startsWith(SUBSCRIPTIONS)) {
+    const end = id.indexOf('/', SUBSCRIPTIONS.length);
+    if (end === -1) return 'subscription';
+    return id.startsWith('resourcegroups/', end + 1) && id.indexOf('/', end + 16) === -1 ? 'resource_group' : 'resource';
+  }
+  if (id.charCodeAt(0) === SLASH) return id.startsWith(MANAGEMENT_GROUPS) && id.indexOf('/', MANAGEMENT_GROUPS.length) === -1 ? 'management_group' : 'resource';
   const s = id.split('/');
   if (s[1] === 'subscriptions') {
     if (s.length === 3) return 'subscription';
@@ -38,12 +61,23 @@ export function levelOf(id: string): ScopeLevel {
 
 /** The subscription GUID of a normalized id under /subscriptions, lower-cased. */
 export function subscriptionOf(id: string): string | undefined {
+  if (id.startsWith(SUBSCRIPTIONS)) {
+    const end = id.indexOf('/', SUBSCRIPTIONS.length);
+    return id.slice(SUBSCRIPTIONS.length, end === -1 ? id.length : end) || undefined;
+  }
   const s = id.split('/');
   return s[1] === 'subscriptions' && s[2] ? s[2] : undefined;
 }
 
 /** The resource group id of a normalized id, when it is in one. */
 export function resourceGroupOf(id: string): string | undefined {
+  if (id.startsWith(SUBSCRIPTIONS)) {
+    const at = id.indexOf('/', SUBSCRIPTIONS.length) + 1;
+    if (at === 0 || !id.startsWith('resourcegroups/', at)) return undefined;
+    const end = id.indexOf('/', at + 15);
+    const stop = end === -1 ? id.length : end;
+    return stop > at + 15 ? id.slice(0, stop) : undefined;
+  }
   const s = id.split('/');
   return s[1] === 'subscriptions' && s[3] === 'resourcegroups' && s[4] ? s.slice(0, 5).join('/') : undefined;
 }
@@ -72,13 +106,14 @@ export function segmentParent(id: string): string | undefined {
 export function extensionScope(id: string): string {
   const n = normalizeId(id);
   const at = n.lastIndexOf('/providers/microsoft.authorization/');
-  return at <= 0 ? '/' : normalizeId(n.slice(0, at));
+  return at <= 0 ? '/' : joinSegments(n.slice(0, at));
 }
 
 /** The last segment of an id (a role definition's or assignment's GUID, a resource's name). */
 export function lastSegment(id: string): string {
-  const s = id.split('/').filter((x) => x !== '');
-  return s[s.length - 1] ?? '';
+  let end = id.length;
+  while (end > 0 && id.charCodeAt(end - 1) === SLASH) end--;
+  return id.slice(id.lastIndexOf('/', end - 1) + 1, end);
 }
 
 const GUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/;
@@ -100,12 +135,29 @@ export function normalizeGuid(value: string): string {
   return parseGuid(value) ?? value.trim().toLowerCase();
 }
 
+const CANONICAL_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Is the text a GUID already in its normalized form (dashed, lower case)? */
+export function isCanonicalGuid(s: string): boolean {
+  return CANONICAL_GUID.test(s);
+}
+
 export function isGuid(s: string): boolean {
   return GUID.test(s.trim().toLowerCase());
 }
 
 /** The resource type of an ARM id as it is written: `Microsoft.Storage/storageAccounts/blobServices/containers`. */
 export function resourceTypeOf(id: string): string | undefined {
+  // A clean id under /providers/ (most are): only the part after the last `/providers/` matters.
+  const lowerId = isClean(id) ? id.toLowerCase() : '';
+  const ns = lowerId.lastIndexOf('/providers/');
+  if (ns !== -1 && !lowerId.endsWith('/providers')) {
+    const rest = id.slice(ns + 11).split('/');
+    if (rest.length < 3) return undefined;
+    let type = rest[0]!;
+    for (let i = 1; i < rest.length; i += 2) type += '/' + rest[i]!;
+    return type;
+  }
   const s = id.split('/').filter((x) => x !== '');
   if (s.length === 0) return undefined;
   const lower = s.map((x) => x.toLowerCase());
@@ -133,6 +185,11 @@ export interface DataPath {
 }
 
 export function splitDataPath(id: string): DataPath {
+  // Most ids name no container or queue: a clean one is its own scope.
+  if (isClean(id)) {
+    const lower = id.toLowerCase();
+    if (!lower.includes('/containers/') && !lower.includes('/queues/')) return { scope: id };
+  }
   const s = id.split('/').filter((x) => x !== '');
   const lower = s.map((x) => x.toLowerCase());
   for (let i = 0; i + 2 < s.length; i++) {
@@ -148,13 +205,25 @@ export function splitDataPath(id: string): DataPath {
 
 /** A short name for a scope in sentences: `container c1`, `resource group rg1`, `management group platform`. */
 export function scopeLabel(id: string): string {
+  const cut = id.lastIndexOf('/');
+  if (cut > 0 && isClean(id)) return labelFor(levelOf(id.toLowerCase()), id.slice(id.lastIndexOf('/', cut - 1) + 1, cut), id.slice(cut + 1));
   const s = id.split('/').filter((x) => x !== '');
   if (s.length === 0) return 'the root scope /';
-  const level = levelOf(normalizeId(id));
-  const name = s[s.length - 1]!;
+  return labelFor(levelOf(normalizeId(id)), s[s.length - 2]!, s[s.length - 1]!);
+}
+
+/** A scope's label from its level, its type segment (a resource's: `storageAccounts`) and its name. */
+function labelFor(level: ScopeLevel, typeSegment: string, name: string): string {
   if (level === 'subscription') return `subscription ${name}`;
   if (level === 'resource_group') return `resource group ${name}`;
   if (level === 'management_group') return `management group ${name}`;
-  const type = s[s.length - 2]!.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  let type = typeWords.get(typeSegment);
+  if (type === undefined) {
+    type = typeSegment.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    if (typeWords.size < 1000) typeWords.set(typeSegment, type);
+  }
   return `${type} ${name}`;
 }
+
+/** Type segments in words (`storageAccounts`: `storage account`): there are few of them. */
+const typeWords = new Map<string, string>();

@@ -16,15 +16,15 @@ export interface LockHit {
 
 export function evaluateLocks(req: AzureRequest): LockHit[] {
   const out: LockHit[] = [];
-  for (const scope of req.chain) {
-    for (const lock of req.view.locksAt(scope)) {
+  for (const at of req.links) {
+    for (const lock of req.view.locksAt(at)) {
       const blocks = lock.level === 'ReadOnly' ? req.verb !== 'read' : req.verb === 'delete';
       const what = req.verb === 'delete' ? 'deletes' : req.verb === 'action' ? 'POST operations' : req.verb === 'write' ? 'writes' : 'reads';
       out.push({ lock, blocks, why: `${lock.level} lock ${lock.name} on ${lock.scopeAsGiven} ${blocks ? 'blocks' : 'allows'} ${what}` });
     }
   }
   if (req.verb === 'delete') {
-    for (const lock of req.view.locksBelow(req.target)) {
+    for (const lock of req.view.locksBelow(req.links[0]!)) {
       out.push({ lock, blocks: true, why: `${lock.level} lock ${lock.name} on ${lock.scopeAsGiven}, below ${req.scopeAsGiven}, blocks deleting it: no partial deletion` });
     }
   }

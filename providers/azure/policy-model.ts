@@ -130,6 +130,8 @@ function definition(o: Obj, p: Obj, origin: Origin): PolicyDefinition {
     actionNames: Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string').map((n) => n.toLowerCase()) : [],
     cascadeResourceGroup: String(obj(obj(then.details).cascadeBehaviors).resourceGroup ?? 'deny').toLowerCase() !== 'allow',
     parameters: obj(p.parameters),
+    // Optional fields start out undefined, here and below: one object shape per kind of object.
+    version: undefined,
     origin,
   };
   const version = str(p.version) ?? str(obj(p.metadata).version);
@@ -201,6 +203,7 @@ function exemption(o: Obj, p: Obj, origin: Origin): Exemption {
     assignmentId: normalizeId(a),
     referenceIds: (Array.isArray(p.policyDefinitionReferenceIds) ? p.policyDefinitionReferenceIds : []).map((r) => String(r).toLowerCase()),
     category: str(p.exemptionCategory) ?? 'Waiver',
+    expiresOn: undefined,
     origin,
   };
   const expires = str(p.expiresOn);
@@ -216,7 +219,7 @@ function lock(o: Obj, p: Obj, origin: Origin): Lock {
   const level = str(p.level)?.toLowerCase();
   if (level !== 'cannotdelete' && level !== 'readonly') throw invalid(origin.file, `${origin.pointer}${pp(o)}/level`, `lock ${String(o.name ?? id)}: level must be CanNotDelete or ReadOnly`);
   const scope = extensionScope(id);
-  const l: Lock = { kind: 'lock', id, name: str(o.name) ?? lastSegment(id), scope, scopeAsGiven: id.slice(0, id.toLowerCase().lastIndexOf('/providers/microsoft.authorization/')) || '/', level: level === 'readonly' ? 'ReadOnly' : 'CanNotDelete', origin };
+  const l: Lock = { kind: 'lock', id, name: str(o.name) ?? lastSegment(id), scope, scopeAsGiven: id.slice(0, id.toLowerCase().lastIndexOf('/providers/microsoft.authorization/')) || '/', level: level === 'readonly' ? 'ReadOnly' : 'CanNotDelete', notes: undefined, origin };
   if (typeof p.notes === 'string') l.notes = p.notes;
   return l;
 }

@@ -12,6 +12,7 @@
  */
 import type { Tri } from '../../src/core/decision.js';
 import type { ScopeNode } from '../../src/core/graph.js';
+import type { ChainLink, EstateView } from './estate.js';
 import { isAtOrUnder, lastSegment, levelOf, resourceGroupOf, resourceTypeOf, subscriptionOf } from './ids.js';
 import { isObj } from './load.js';
 import type { Exemption, PolicyAssignment, PolicyDefinition, PolicySet } from './policy-model.js';
@@ -89,7 +90,8 @@ function indexedSkips(target: string): string | undefined {
   const level = levelOf(target);
   if (level !== 'resource') return `mode Indexed does not evaluate ${level.replace('_', ' ')}s`;
   const type = resourceTypeOf(target) ?? '';
-  const extension = target.split('/providers/').length > 2;
+  const first = target.indexOf('/providers/');
+  const extension = first !== -1 && target.indexOf('/providers/', first + 11) !== -1;
   if (type.split('/').length > 2 || extension) return `mode Indexed does not evaluate ${type}: ${extension ? 'extension' : 'child'} resource types support neither tags nor location (model assumption)`;
   return undefined;
 }
@@ -97,7 +99,7 @@ function indexedSkips(target: string): string | undefined {
 /** What a policy is evaluated on: the request's resource, or (deleting a resource group) a resource in it. */
 interface Target {
   key: string;
-  chain: readonly string[];
+  links: readonly ChainLink[];
   input: Input;
   /** Why mode Indexed skips it, computed once. */
   indexed: () => string | undefined;
@@ -107,8 +109,8 @@ interface Target {
 
 function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, referenceId: string | undefined): { exemption: Exemption; valid: Tri } | undefined {
   let found: { exemption: Exemption; valid: Tri } | undefined;
-  for (const scope of t.chain) {
-    for (const e of req.view.exemptionsAt(scope)) {
+  for (const at of t.links) {
+    for (const e of req.view.exemptionsAt(at)) {
       if (e.assignmentId !== pa.idKey) continue;
       if (e.referenceIds.length && !(referenceId && e.referenceIds.includes(referenceId.toLowerCase()))) continue;
       // Not honoured after expiresOn; without the request time, whether it still holds is open.
@@ -160,56 +162,96 @@ function resourceContent(req: AzureRequest): PolicyEvalContext['resource'] {
   return contentOf(req.resourceAsGiven, { ...fromExport, ...body, properties });
 }
 
+/** The exported node of a scope, from the request's chain when it is there. */
+function nodeOf(req: AzureRequest, id: string): ScopeNode | undefined {
+  for (const l of req.links) if (l.id === id) return l.node;
+  return req.estate.scope(id);
+}
+
 function containerFacts(req: AzureRequest): Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> {
   const out: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> = {};
   const rgId = resourceGroupOf(req.target);
   if (rgId) {
-    const rg = req.estate.scope(rgId);
+    const rg = nodeOf(req, rgId);
     out.resourceGroup = { id: rgId, name: rg?.name || lastSegment(rgId), tags: rg?.tags ?? {} };
     if (typeof rg?.attrs?.location === 'string') out.resourceGroup.location = rg.attrs.location;
   }
   const sub = subscriptionOf(req.target);
-  if (sub) out.subscription = { subscriptionId: sub, displayName: req.estate.scope(`/subscriptions/${sub}`)?.name || sub };
+  if (sub) out.subscription = { subscriptionId: sub, displayName: nodeOf(req, `/subscriptions/${sub}`)?.name || sub };
   return out;
 }
 
-function target(key: string, chain: readonly string[], resource: PolicyEvalContext['resource'], facts: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'>, apiVersion: string | undefined): Target {
+function target(key: string, links: readonly ChainLink[], resource: PolicyEvalContext['resource'], facts: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'>, apiVersion: string | undefined): Target {
   const input: Input = { resource, resourceGroup: facts.resourceGroup, subscription: facts.subscription, requestContext: apiVersion !== undefined ? { apiVersion } : {} };
   let skip: string | undefined | null = null;
-  return { key, chain, input, indexed: () => (skip === null ? (skip = indexedSkips(key)) : skip) };
+  return { key, links, input, indexed: () => (skip === null ? (skip = indexedSkips(key)) : skip), cascadeFrom: undefined };
+}
+
+/** One policy an assignment applies: a definition, or a member of an initiative, with its parameters resolved. */
+interface Member {
+  definition: PolicyDefinition;
+  set?: PolicySet;
+  referenceId?: string;
+  parameters: Obj;
+  /** The effect (an override first), resolved on first use. */
+  effect?: string;
+  /** What policy() returns in the rule. */
+  policy: Record<string, string>;
+}
+
+/** An assignment with its definition expanded: what it applies, and why parts of it are left out. */
+interface Expansion {
+  members: Member[];
+  skipped: string[];
+}
+
+/** Expansions by view and assignment: they only depend on the objects, so each is worked out once. */
+const expansions = new WeakMap<EstateView, Map<PolicyAssignment, Expansion>>();
+
+function member(pa: PolicyAssignment, definition: PolicyDefinition, set: PolicySet | undefined, referenceId: string | undefined, values: Obj): Member {
+  const policy: Record<string, string> = { assignmentId: pa.id, definitionId: definition.id };
+  if (set) policy.setDefinitionId = set.id;
+  if (referenceId !== undefined) policy.definitionReferenceId = referenceId;
+  return { definition, set, referenceId, parameters: resolveParameters(definition.parameters, values), effect: undefined, policy };
+}
+
+function expand(view: EstateView, pa: PolicyAssignment): Expansion {
+  const def = view.policyDefinition(pa.definitionId);
+  if (!def) return { members: [], skipped: [`its definition ${pa.definitionId} is not in the snapshot`] };
+  if (def.kind === 'definition') return { members: [member(pa, def, undefined, undefined, pa.parameters)], skipped: [] };
+  const out: Expansion = { members: [], skipped: [] };
+  const setValues = resolveParameters(def.parameters, pa.parameters);
+  for (const m of def.members) {
+    const d = view.policyDefinition(m.definitionId);
+    if (d?.kind !== 'definition') out.skipped.push(`member ${m.referenceId} of ${def.name}: definition ${m.definitionId} is not in the snapshot`);
+    else out.members.push(member(pa, d, def, m.referenceId, memberValues(m, setValues)));
+  }
+  return out;
+}
+
+function expansionsOf(view: EstateView): Map<PolicyAssignment, Expansion> {
+  let m = expansions.get(view);
+  if (!m) expansions.set(view, (m = new Map()));
+  return m;
 }
 
 /** The policies on a target's chain, initiatives expanded, each evaluated. */
 function evaluateTarget(req: AzureRequest, t: Target, out: PolicyResult): void {
-  for (const scope of t.chain) {
-    for (const pa of req.view.policyAssignmentsAt(scope)) {
-      const excluded = pa.notScopes.find((n) => isAtOrUnder(t.key, n));
+  const expanded = expansionsOf(req.view);
+  for (const at of t.links) {
+    for (const pa of req.view.policyAssignmentsAt(at)) {
+      const excluded = pa.notScopes.length ? pa.notScopes.find((n) => isAtOrUnder(t.key, n)) : undefined;
       if (excluded) {
         if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `notScopes excludes ${excluded}` });
         continue;
       }
-      const def = req.view.policyDefinition(pa.definitionId);
-      if (!def) {
-        if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `its definition ${pa.definitionId} is not in the snapshot` });
-        continue;
-      }
-      const members: { definition: PolicyDefinition; referenceId?: string; values: Obj }[] = [];
-      if (def.kind === 'definition') members.push({ definition: def, values: pa.parameters });
-      else {
-        const setValues = resolveParameters(def.parameters, pa.parameters);
-        for (const m of def.members) {
-          const d = req.view.policyDefinition(m.definitionId);
-          if (d?.kind !== 'definition') {
-            if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `member ${m.referenceId} of ${def.name}: definition ${m.definitionId} is not in the snapshot` });
-            continue;
-          }
-          members.push({ definition: d, referenceId: m.referenceId, values: memberValues(m, setValues) });
-        }
-      }
-      for (const m of members) {
+      let x = expanded.get(pa);
+      if (!x) expanded.set(pa, (x = expand(req.view, pa)));
+      if (!t.cascadeFrom) for (const why of x.skipped) out.skipped.push({ assignment: pa, why });
+      for (const m of x.members) {
         // Deleting a resource group: only Indexed denyAction rules with cascadeBehaviors.resourceGroup deny count.
         if (t.cascadeFrom && (m.definition.mode !== 'indexed' || !m.definition.cascadeResourceGroup)) continue;
-        const ev = evaluateOne(req, t, pa, m.definition, def.kind === 'set' ? def : undefined, m.referenceId, resolveParameters(m.definition.parameters, m.values));
+        const ev = evaluateOne(req, t, pa, m);
         if (!t.cascadeFrom || ev.blocks !== false) out.evaluations.push(ev);
       }
     }
@@ -228,7 +270,7 @@ export function evaluatePolicy(req: AzureRequest): PolicyResult {
     // "Policy evaluates resources that support location and tags against denyAction policies during a resource
     // group deletion" (effect-deny-action#resource-group-deletion); the group itself is not evaluated.
     for (const r of taggableResourcesIn(req, req.target)) {
-      const t = target(r.id, req.estate.chain(r.id), contentOf(String(r.attrs?.armId ?? r.id), exportedFields(r)), facts, req.apiVersion);
+      const t = target(r.id, req.estate.links(r.id).links, contentOf(String(r.attrs?.armId ?? r.id), exportedFields(r)), facts, req.apiVersion);
       t.cascadeFrom = req.scopeAsGiven;
       evaluateTarget(req, t, out);
     }
@@ -239,18 +281,18 @@ export function evaluatePolicy(req: AzureRequest): PolicyResult {
     });
     return out;
   }
-  evaluateTarget(req, target(req.target, req.chain, resourceContent(req), facts, req.apiVersion), out);
+  evaluateTarget(req, target(req.target, req.links, resourceContent(req), facts, req.apiVersion), out);
   return out;
 }
 
 type Input = Pick<PolicyEvalContext, 'resource' | 'resourceGroup' | 'subscription' | 'requestContext'>;
 
-function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, def: PolicyDefinition, set: PolicySet | undefined, referenceId: string | undefined, parameters: Obj): PolicyEval {
+function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Member): PolicyEval {
+  const { definition: def, set, referenceId, parameters } = m;
   const input = t.input;
-  const effect = overrideEffect(pa, referenceId) ?? resolveEffect(def.rule, parameters);
-  const ev: PolicyEval = { assignment: pa, definition: def, effect, parameters, expressions: [], wouldBlock: false, enforced: pa.enforcementMode.toLowerCase() !== 'donotenforce', blocks: false, note: '' };
-  if (set) ev.set = set;
-  if (referenceId !== undefined) ev.referenceId = referenceId;
+  const effect = (m.effect ??= overrideEffect(pa, referenceId) ?? resolveEffect(def.rule, parameters));
+  // Every field present (undefined when it does not apply): one object shape.
+  const ev: PolicyEval = { assignment: pa, definition: def, set, referenceId, effect, parameters, matched: undefined, expressions: [], wouldBlock: false, exemption: undefined, enforced: pa.enforcementMode.toLowerCase() !== 'donotenforce', cascadeResource: undefined, blocks: false, note: '' };
   const blocking = req.verb === 'write' ? effect === 'deny' : effect === 'denyaction' && def.actionNames.includes('delete');
   if (!blocking) {
     ev.note = effect === 'disabled' ? 'effect disabled: not evaluated' : `effect ${effect} does not block a ${req.method ?? req.verb} request`;
@@ -261,11 +303,8 @@ function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, def: Po
     ev.note = skip;
     return ev;
   }
-  const policy: Record<string, string> = { assignmentId: pa.id, definitionId: def.id };
-  if (set) policy.setDefinitionId = set.id;
-  if (referenceId !== undefined) policy.definitionReferenceId = referenceId;
   // Plain literals, not spreads: this runs for every policy on the chain.
-  const ctx: PolicyEvalContext = { resource: input.resource, resourceGroup: input.resourceGroup, subscription: input.subscription, requestContext: input.requestContext, parameters, policy };
+  const ctx: PolicyEvalContext = { resource: input.resource, resourceGroup: input.resourceGroup, subscription: input.subscription, requestContext: input.requestContext, parameters, policy: m.policy };
   if (req.time !== undefined) ctx.now = new Date(req.time);
   const out = evaluatePolicyIf(def.rule, ctx);
   ev.matched = out.result === true;

@@ -67,10 +67,13 @@ export interface Assignment {
   scopeAsGiven: string;
   principalId: string;
   principalType: string;
+  /** Normalized; read-only once the index holds it (the index shares one string per role). */
   roleGuid: string;
   roleDefinitionId: string;
   condition?: Condition;
   origin: Origin;
+  /** scopeLabel(scopeAsGiven), set on first use: sentences about near misses name it. */
+  label: string | undefined;
 }
 
 export interface DenyAssignment {
@@ -104,7 +107,8 @@ function blocksOf(permissions: unknown, origin: Origin | undefined, base: string
   return list.map((raw, index) => {
     const b = isObj(raw) ? raw : {};
     const pointer = `${base}/${index}`;
-    const block: Block = { index, actions: patterns(b.actions), notActions: patterns(b.notActions), dataActions: patterns(b.dataActions), notDataActions: patterns(b.notDataActions), pointer };
+    // Optional fields start out undefined, here and below: one object shape per kind of object.
+    const block: Block = { index, actions: patterns(b.actions), notActions: patterns(b.notActions), dataActions: patterns(b.dataActions), notDataActions: patterns(b.notDataActions), condition: undefined, pointer };
     if (typeof b.condition === 'string' && b.condition.trim() !== '') {
       block.condition = compileCondition(b.condition, origin?.file ?? 'built-in roles', `${pointer}/condition`);
     }
@@ -127,8 +131,8 @@ export function compileRoleDefinition(o: Obj, origin: Origin | undefined): RoleD
     roleName: typeof p.roleName === 'string' ? p.roleName : guid,
     roleType: typeof p.type === 'string' ? p.type : typeof p.roleType === 'string' ? p.roleType : 'CustomRole',
     blocks: blocksOf(p.permissions, origin, base),
+    origin,
   };
-  if (origin) r.origin = origin;
   return r;
 }
 
@@ -146,7 +150,9 @@ export function compileAssignment(b: Binding): Assignment {
     principalType: String(a.principalType),
     roleGuid: b.role,
     roleDefinitionId: String(a.roleDefinitionId),
+    condition: undefined,
     origin,
+    label: undefined,
   };
   if (typeof b.condition === 'string') {
     const version = a.conditionVersion;
@@ -178,8 +184,9 @@ export function compileDeny(o: Obj, origin: Origin | undefined): DenyAssignment 
     principals: new Set(principals),
     excluded: new Set(principalIds(p.excludePrincipals)),
     blocks: blocksOf(p.permissions, origin, `${base}/permissions`),
+    condition: undefined,
+    origin,
   };
   if (typeof p.condition === 'string' && p.condition.trim() !== '') d.condition = compileCondition(p.condition, origin?.file ?? 'overlay', `${base}/condition`);
-  if (origin) d.origin = origin;
   return d;
 }

@@ -65,7 +65,7 @@ export interface BlockTrace {
   action: boolean;
   detail: string;
   applies: Tri;
-  conditions: ConditionResult[];
+  conditions: readonly ConditionResult[];
 }
 
 export interface AssignmentTrace {
@@ -93,8 +93,8 @@ function blockMatch(block: Block, req: AzureRequest): { pattern?: Glob; subtract
 }
 
 /** The first of the principal's ids (itself, then its groups) in a deny assignment's list. */
-function firstIn(ids: ReadonlySet<string>, list: ReadonlySet<string>): string | undefined {
-  for (const id of ids) if (list.has(id)) return id;
+function firstIn(ids: readonly string[], list: ReadonlySet<string>): string | undefined {
+  for (let i = 0; i < ids.length; i++) if (list.has(ids[i]!)) return ids[i];
   return undefined;
 }
 
@@ -115,8 +115,8 @@ function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
   const hits: DenyHit[] = [];
   const skips: DenySkip[] = [];
   const target = req.chain[0]!;
-  for (const scope of req.chain) {
-    for (const deny of req.view.denyAssignmentsAt(scope)) {
+  for (const at of req.links) {
+    for (const deny of req.view.denyAssignmentsAt(at)) {
       if (deny.doNotApplyToChildScopes && deny.scope !== target) {
         skips.push({ deny, why: `doNotApplyToChildScopes: it applies at ${deny.scopeAsGiven} only, not below` });
         continue;
@@ -157,15 +157,30 @@ function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
   return { hits, skips };
 }
 
+const NO_CONDITIONS: readonly ConditionResult[] = [];
+
+function note(trace: AssignmentTrace | undefined, block: Block, action: boolean, detail: string, applies: Tri, conditions = NO_CONDITIONS): void {
+  trace?.blocks.push({ index: block.index, action, detail, applies, conditions });
+}
+
+/** A near miss, every field present (one object shape). */
+function miss(kind: MissKind, assignment: Assignment, via: string | undefined, why: string, role?: RoleDefinition, block?: Block, conditions?: ConditionResult[]): Miss {
+  return { kind, assignment, role, block, via, why, conditions };
+}
+
+/** The assignment's scope in sentences, worked out once per assignment. */
+function labelOf(a: Assignment): string {
+  return (a.label ??= scopeLabel(a.scopeAsGiven));
+}
+
 function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, grants: Grant[], misses: Miss[], traces?: AssignmentTrace[]): void {
   const via = a.principalId === req.principal ? undefined : a.principalId;
   const role = req.view.roleDefinition(a.roleGuid);
   // Plain literals, not spreads: this runs for every assignment on the chain.
   const trace: AssignmentTrace | undefined = traces ? { assignment: a, role, via, blocks: [] } : undefined;
   if (trace) traces!.push(trace);
-  const note = (block: Block, action: boolean, detail: string, applies: Tri, conditions: ConditionResult[] = []) => trace?.blocks.push({ index: block.index, action, detail, applies, conditions });
   if (!role) {
-    if (onChain) misses.push({ assignment: a, via, kind: 'unknown_role', why: `role definition ${a.roleDefinitionId} is not in the snapshot and not built in` });
+    if (onChain) misses.push(miss('unknown_role', a, via, `role definition ${a.roleDefinitionId} is not in the snapshot and not built in`));
     return;
   }
   for (const block of role.blocks) {
@@ -173,26 +188,26 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
     if (!m.pattern) {
       // Control-plane Actions never grant a data action (and DataActions never a control action).
       const other = (req.isData ? block.actions : block.dataActions).match(req.actionLower);
-      note(block, false, other ? `only ${other.source} in ${req.isData ? 'Actions' : 'DataActions'}, the other plane` : `not in its ${req.isData ? 'DataActions' : 'Actions'}`, false);
+      note(trace, block, false, other ? `only ${other.source} in ${req.isData ? 'Actions' : 'DataActions'}, the other plane` : `not in its ${req.isData ? 'DataActions' : 'Actions'}`, false);
       if (other && onChain) {
-        misses.push({ assignment: a, via, kind: 'plane', role, block, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${other.source} in its ${req.isData ? 'Actions' : 'DataActions'}, but ${req.action} is a ${req.isData ? 'data' : 'control-plane'} action: only ${req.isData ? 'DataActions' : 'Actions'} grant it` });
+        misses.push(miss('plane', a, via, `${role.roleName} at ${labelOf(a)} grants ${other.source} in its ${req.isData ? 'Actions' : 'DataActions'}, but ${req.action} is a ${req.isData ? 'data' : 'control-plane'} action: only ${req.isData ? 'DataActions' : 'Actions'} grant it`, role, block));
       }
       continue;
     }
     if (m.subtracted) {
-      note(block, false, `${m.pattern.source} minus ${m.subtracted.source}`, false);
-      if (onChain) misses.push({ assignment: a, via, kind: 'not_actions', role, block, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${m.pattern.source}, but its ${req.isData ? 'NotDataActions' : 'NotActions'} ${m.subtracted.source} subtract ${req.action}` });
+      note(trace, block, false, `${m.pattern.source} minus ${m.subtracted.source}`, false);
+      if (onChain) misses.push(miss('not_actions', a, via, `${role.roleName} at ${labelOf(a)} grants ${m.pattern.source}, but its ${req.isData ? 'NotDataActions' : 'NotActions'} ${m.subtracted.source} subtract ${req.action}`, role, block));
       continue;
     }
     if (!onChain) {
-      misses.push({ assignment: a, via, kind: 'scope', role, block, why: `${role.roleName} is assigned on ${scopeLabel(a.scopeAsGiven)}, not on ${scopeLabel(req.scopeAsGiven)} or a scope above it` });
+      misses.push(miss('scope', a, via, `${role.roleName} is assigned on ${labelOf(a)}, not on ${req.scopeLabel} or a scope above it`, role, block));
       return;
     }
     const { conditions, result } = conditionsOf(req, block.condition, a.condition);
-    note(block, true, m.pattern.source, result, conditions);
+    note(trace, block, true, m.pattern.source, result, conditions);
     if (result === false) {
       const onAssignment = a.condition !== undefined && conditions[conditions.length - 1]!.value === false;
-      misses.push({ assignment: a, via, kind: 'condition', role, block, conditions, why: `${role.roleName} at ${scopeLabel(a.scopeAsGiven)} grants ${req.action}, but the ABAC condition on the ${onAssignment ? 'role assignment' : 'role definition'} evaluated false` });
+      misses.push(miss('condition', a, via, `${role.roleName} at ${labelOf(a)} grants ${req.action}, but the ABAC condition on the ${onAssignment ? 'role assignment' : 'role definition'} evaluated false`, role, block, conditions));
       continue;
     }
     grants.push({ assignment: a, via, role, block, pattern: m.pattern.source, result, missing: conditions.flatMap((c) => c.missing), conditions });
@@ -208,29 +223,30 @@ export function evaluateRbac(req: AzureRequest): RbacResult {
   const grants: Grant[] = [];
   const misses: Miss[] = [];
   const traces: AssignmentTrace[] = [];
-  const onChain = new Set<string>();
-  for (const scope of req.chain) {
-    for (const id of req.ids) {
-      for (const a of req.view.assignmentsAt(scope, id)) {
-        onChain.add(a.idKey);
-        evaluateAssignment(a, req, true, grants, misses, traces);
-      }
+  for (const at of req.links) {
+    for (const m of req.held) {
+      const list = m.at(at);
+      if (list) for (const a of list) evaluateAssignment(a, req, true, grants, misses, traces);
     }
   }
   if (!grants.some((g) => g.result === true)) {
+    const onChain = new Set(traces.map((t) => t.assignment.idKey));
     // Near misses elsewhere: the same principal's assignments on scopes that are not on the chain (a few
     // are enough for the hint; a principal in many groups can hold thousands).
     const couldGrant = new Map<string, boolean>();
-    scan: for (const id of req.ids) {
-      for (const a of req.view.assignmentsOf(id)) {
+    scan: for (const held of req.held) {
+      for (let i = 0; i < held.all.length; i++) {
         if (misses.length >= MAX_NEAR_MISSES) break scan;
-        let could = couldGrant.get(a.roleGuid);
+        const guid = held.roles[i]!;
+        let could = couldGrant.get(guid);
         if (could === undefined) {
-          const role = req.view.roleDefinition(a.roleGuid);
+          const role = req.view.roleDefinition(guid);
           could = role !== undefined && role.blocks.some((b) => blockMatch(b, req).pattern !== undefined);
-          couldGrant.set(a.roleGuid, could);
+          couldGrant.set(guid, could);
         }
-        if (!could || onChain.has(a.idKey) || isAtOrUnder(req.chain[0]!, a.scope)) continue;
+        if (!could) continue;
+        const a = held.all[i]!;
+        if (onChain.has(a.idKey) || isAtOrUnder(req.chain[0]!, a.scope)) continue;
         evaluateAssignment(a, req, false, grants, misses);
       }
     }

@@ -11,8 +11,8 @@ import { attributeKey } from './abac.js';
 import { deriveAction, verbOf, type Verb } from './action.js';
 import { isDataAction } from './catalog.js';
 import { AbacFacts } from './conditions.js';
-import { Index, OverlayView, type AzureEstate, type EstateView } from './estate.js';
-import { isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, splitDataPath, subscriptionOf } from './ids.js';
+import { chainText, heldBy, Index, OverlayView, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
+import { isCanonicalGuid, isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, scopeLabel, splitDataPath, subscriptionOf } from './ids.js';
 import { isObj, loadObjects, OBJECT_TYPES, type Item } from './load.js';
 
 type Obj = Record<string, unknown>;
@@ -49,7 +49,10 @@ export interface AzureRequest {
   /** How error messages name the client: its UPN or name when known, else the object id. */
   display: string;
   groups: readonly string[];
-  ids: ReadonlySet<string>;
+  /** The principal, then its groups. */
+  ids: readonly string[];
+  /** The role assignments of the principal and its groups, in the order of ids. */
+  held: readonly HeldAssignments[];
   action: string;
   actionLower: string;
   isData: boolean;
@@ -59,10 +62,16 @@ export interface AzureRequest {
   resourceAsGiven: string;
   /** The scope RBAC evaluates at, as given (for a blob, its container). */
   scopeAsGiven: string;
+  /** scopeLabel(scopeAsGiven). */
+  scopeLabel: string;
   /** The scope as error messages show it (a POST shows its operation path). */
   errorScope: string;
   target: string;
   chain: readonly string[];
+  /** The chain with what the snapshot holds at each scope. */
+  links: readonly ChainLink[];
+  /** The chain as sentences show it. */
+  chainText: string;
   resourceNode?: ScopeNode;
   blobPath?: string;
   subOperation?: string;
@@ -114,17 +123,18 @@ function overlayView(estate: AzureEstate, input: AzureOverlayInput | undefined):
 function resolvePrincipal(estate: AzureEstate, given: string): PrincipalNode {
   const g = estate.snapshot.graph;
   // An object id, else a UPN, display name or appId (an appId is a GUID too).
-  const p = (isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
+  const p = (isCanonicalGuid(given) ? g.principal(given) : isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
   if (p?.provider === 'azure' && p.kind !== 'everyone') return p;
   const azure = g.data.principals.filter((x) => x.provider === 'azure' && x.kind !== 'everyone');
   throw notFound('/principal', 'principal', given, azure.flatMap((x) => (x.name !== x.id ? [x.id, x.name] : [x.id])));
 }
 
-function checkScope(estate: AzureEstate, target: string, pointer: string, given: string): void {
-  if (target === '/') return;
+function checkScope(estate: AzureEstate, target: string, node: ScopeNode | undefined, pointer: string, given: string): void {
+  // An exported scope under a subscription: its subscription is known.
+  if (target === '/' || (node && target.startsWith('/subscriptions/'))) return;
   // A management group, or an object at one ({mg}/providers/Microsoft.Authorization/policyAssignments/x).
-  const mg = target.split('/').slice(0, 5).join('/');
-  if (levelOf(mg) === 'management_group') {
+  const mg = target.startsWith('/subscriptions/') ? undefined : target.split('/').slice(0, 5).join('/');
+  if (mg !== undefined && levelOf(mg) === 'management_group') {
     if (!estate.scope(mg)) throw notFound(pointer, 'management group', given, estate.snapshot.graph.data.scopes.filter((s) => s.kind === 'azure:management_group').map((s) => String(s.attrs?.armId ?? s.id)));
     return;
   }
@@ -201,43 +211,49 @@ export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): Azur
   const isData = body.dataAction ?? isDataAction(action);
   const data = splitDataPath(resource);
   const target = normalizeId(data.scope);
-  checkScope(estate, target, body.action !== undefined ? '/resource' : '/path', resource);
+  const chain = estate.links(target);
+  checkScope(estate, target, chain.links[0]!.node, body.action !== undefined ? '/resource' : '/path', resource);
   const node = resolvePrincipal(estate, body.principal);
-  const groups = estate.snapshot.graph.groupsOf(node.id);
-  const facts = new AbacFacts();
+  const who = estate.principalContext(node.id);
+  // What the request implies is worked out when a condition first reads the facts.
+  const facts = new AbacFacts(() => derivedFacts(req, body));
   for (const [k, v] of Object.entries(body.context ?? {})) {
     if (!attributeKey(k)) throw new InputError('invalid_request', `/context/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, `${k} is not an ABAC attribute: write @Resource[...], @Request[...], @Principal[...] or @Environment[...]`);
     facts.set(k, v, true);
   }
   const time = body.time ?? (typeof body.context?.['@Environment[UtcNow]'] === 'string' ? (body.context['@Environment[UtcNow]'] as string) : undefined);
+  const view = overlayView(estate, body.overlay);
   const req: AzureRequest = {
     estate,
-    view: overlayView(estate, body.overlay),
+    view,
     principal: node.id,
     principalNode: node,
     display: node.name !== node.id ? node.name : node.id,
-    groups,
-    ids: new Set([node.id, ...groups]),
+    groups: who.groups,
+    ids: who.ids,
+    held: view === estate ? who.held : heldBy(view, who.ids),
     action,
     actionLower: action.toLowerCase(),
     isData,
     verb,
     resourceAsGiven: resource,
     scopeAsGiven: data.scope,
+    scopeLabel: scopeLabel(data.scope),
     errorScope,
     target,
-    chain: estate.chain(target),
+    chain: chain.ids,
+    links: chain.links,
+    chainText: chainText(chain),
     facts,
     warnings,
+    // Every request has every field (undefined when absent): one object shape for the code that reads them.
+    method,
+    resourceNode: chain.links[0]!.node,
+    blobPath: data.blobPath,
+    subOperation: body.subOperation,
+    time,
+    requestBody: body.requestBody,
+    apiVersion: body.apiVersion,
   };
-  if (method) req.method = method;
-  const resNode = estate.scope(target);
-  if (resNode) req.resourceNode = resNode;
-  if (data.blobPath !== undefined) req.blobPath = data.blobPath;
-  if (body.subOperation !== undefined) req.subOperation = body.subOperation;
-  if (time !== undefined) req.time = time;
-  if (body.requestBody !== undefined) req.requestBody = body.requestBody;
-  if (body.apiVersion !== undefined) req.apiVersion = body.apiVersion;
-  derivedFacts(req, body);
   return req;
 }

@@ -61,6 +61,8 @@ export interface ConditionContext {
   tags?: { byName: Record<string, string>; byId: Record<string, string> };
   /** Attributes the caller did not give but the service would provide: reading one yields UNKNOWN, not an error. */
   unknown: ReadonlySet<string>;
+  /** Kept by evaluateCondition: the attribute values as CEL values, each converted on its first read. */
+  celValues?: Record<string, CelInput | CelResult>;
 }
 
 /** Troubleshooter-style evaluation state of one top-level statement; end is exclusive (expression.slice(start, end)). */
@@ -323,19 +325,20 @@ function celValue(path: string, ctx: ConditionContext): CelInput | CelResult {
   }
 }
 
+/** Attributes read through functions (tags, api.getAttribute, compute.*), not bound as variables. */
+const viaFunctions = (path: string) => path === TAGS_ATTRIBUTE || path.startsWith(API_ATTRIBUTE_PREFIX) || path.startsWith('compute.');
+
 // A request evaluates many conditions against one context: each attribute is converted on first read and kept
 // with the context, so request.time is parsed once per request, not once per condition.
-const activations = new WeakMap<ConditionContext, Activation>();
-
 function bindings(c: CompiledCondition, ctx: ConditionContext): Activation {
-  let request = activations.get(ctx);
-  if (!request) activations.set(ctx, (request = Object.create(null) as Activation));
-  for (const path of c.attributes) {
-    if (path === TAGS_ATTRIBUTE || path.startsWith(API_ATTRIBUTE_PREFIX) || path.startsWith('compute.')) continue;
-    if (!(path in request)) request[path] = celValue(path, ctx);
-  }
-  // The condition's folded constants sit on top of the request's values.
-  return c.constants === NO_CONSTANTS ? request : Object.assign(Object.create(request) as Activation, c.constants);
+  const request = (ctx.celValues ??= Object.create(null) as Activation);
+  for (const path of c.attributes) if (!viaFunctions(path) && !(path in request)) request[path] = celValue(path, ctx);
+  if (c.constants === NO_CONSTANTS) return request;
+  // The condition's own variables: its attributes and its folded constants, in one flat record (a record with
+  // the request's as prototype would turn that one into a slow prototype object on every request).
+  const own = Object.create(null) as Activation;
+  for (const path of c.attributes) if (path in request) own[path] = request[path]!;
+  return Object.assign(own, c.constants);
 }
 
 /** Every message inside a (possibly merged) CEL error. */

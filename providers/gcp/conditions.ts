@@ -8,7 +8,7 @@
 import type { Tri } from '../../src/core/decision.js';
 import { TAGS_ATTRIBUTE } from './cel-functions.js';
 import { compileCondition, evaluateCondition, type CompiledCondition, type ConditionState } from './cel.js';
-import { parseFullName, relativeName, resourceTypeOf } from './names.js';
+import { resourceTypeOf, type FullName } from './names.js';
 
 export interface ConditionInput {
   title?: string;
@@ -73,27 +73,29 @@ const TYPE_ONLY_SERVICES = new Set(['cloudresourcemanager', 'iap']);
 /** Attributes a caller may give in `context` (request-time facts iamsim cannot derive). */
 export const CONTEXT_ATTRIBUTES = ['request.time', 'destination.ip', 'destination.port', 'request.path', 'request.host', 'request.auth.access_levels'] as const;
 
+const IAP_ONLY: ReadonlySet<string> = new Set(['iap']);
+const IAP_AND_RUN: ReadonlySet<string> = new Set(['iap', 'run']);
+
 /** Which services provide the request attributes other than request.time (IAP and Cloud Run). */
-function requestAttributeServices(attr: string): Set<string> {
-  if (attr === 'destination.ip' || attr === 'destination.port' || attr === 'request.auth.access_levels') return new Set(['iap']);
-  return new Set(['iap', 'run']);
+function requestAttributeServices(attr: string): ReadonlySet<string> {
+  return attr === 'destination.ip' || attr === 'destination.port' || attr === 'request.auth.access_levels' ? IAP_ONLY : IAP_AND_RUN;
 }
 
 const MODIFIED_GRANTS = 'api.getAttribute:iam.googleapis.com/modifiedGrantsByRole';
 
 /**
- * The attributes of a request on `resource` for `permission`: derived ones, the caller's `context`, and
- * the unknown set (attributes the service provides but the caller did not give).
+ * The attributes of a request on `resource` (`name` is it parsed) for `permission`: derived ones, the caller's
+ * `context`, and the unknown set (attributes the service provides but the caller did not give); `tags` are the resource's.
  */
-export function requestAttributes(resource: string, permission: string, context: Record<string, unknown>, modifiedGrants: string[] | undefined): RequestAttributes {
+export function requestAttributes(resource: string, name: FullName, permission: string, context: Record<string, unknown>, modifiedGrants: string[] | undefined, tags?: RequestAttributes['tags']): RequestAttributes {
   const values: Record<string, unknown> = {};
   const unknown = new Set<string>();
-  const service = parseFullName(resource)?.host.replace(/\.googleapis\.com$/, '') ?? '';
+  const service = name.host.endsWith(GOOGLEAPIS) ? name.host.slice(0, -GOOGLEAPIS.length) : name.host;
   if (RESOURCE_ATTRIBUTE_SERVICES.has(service) || TYPE_ONLY_SERVICES.has(service)) {
     values['resource.service'] = `${service}.googleapis.com`;
     const type = resourceTypeOf(resource);
     if (type) values['resource.type'] = type;
-    if (!TYPE_ONLY_SERVICES.has(service)) values['resource.name'] = relativeName(resource);
+    if (!TYPE_ONLY_SERVICES.has(service)) values['resource.name'] = name.relative;
   }
   for (const attr of CONTEXT_ATTRIBUTES) {
     if (attr in context) values[attr] = context[attr];
@@ -106,5 +108,7 @@ export function requestAttributes(resource: string, permission: string, context:
     if (modifiedGrants) values[MODIFIED_GRANTS] = modifiedGrants;
     else unknown.add(MODIFIED_GRANTS);
   }
-  return { values, unknown };
+  return { values, unknown, tags };
 }
+
+const GOOGLEAPIS = '.googleapis.com';

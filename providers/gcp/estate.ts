@@ -8,7 +8,7 @@ import type { SourceLocation } from '../../src/core/decision.js';
 import { NONE, push, type PolicyNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
-import { predefinedRole } from './catalog.js';
+import { basicRoles, predefinedRole, toV2Permission } from './catalog.js';
 import { compile, type CompiledOrError } from './conditions.js';
 import { isObj, str, type Obj } from './inputs.js';
 import { parseMember, type Member } from './members.js';
@@ -36,6 +36,8 @@ export interface AllowBinding {
   role: string;
   /** The role resolved on first use (the catalogue or the snapshot's custom roles). */
   roleInfo?: RoleInfo;
+  /** Bound groups the snapshot holds no members for, found on first use. */
+  unknownGroups?: readonly string[];
   members: ParsedMember[];
   condition?: CompiledOrError;
   source: SourceLocation;
@@ -46,8 +48,16 @@ export interface AllowPolicy {
   id: string;
   resource: string;
   bindings: AllowBinding[];
+  /** The unconditional bindings of basic roles: what Cloud Storage convenience values (projectViewer:P) read. */
+  basic: AllowBinding[];
   document: Obj;
   source: SourceLocation;
+}
+
+/** A deny rule's permission entry as written, and in the v2 spelling it is matched in (converted at compile). */
+export interface PermissionPattern {
+  pattern: string;
+  v2: string;
 }
 
 export interface DenyRule {
@@ -55,8 +65,8 @@ export interface DenyRule {
   description?: string;
   denied: ParsedMember[];
   exceptions: ParsedMember[];
-  deniedPermissions: string[];
-  exceptionPermissions: string[];
+  deniedPermissions: PermissionPattern[];
+  exceptionPermissions: PermissionPattern[];
   condition?: CompiledOrError;
   source: SourceLocation;
 }
@@ -72,6 +82,7 @@ export interface DenyPolicy {
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const members = (v: unknown): ParsedMember[] => strings(v).map((text) => ({ text, member: parseMember(text) }));
+const patterns = (v: unknown): PermissionPattern[] => strings(v).map((pattern) => ({ pattern, v2: toV2Permission(pattern) }));
 
 function conditionOf(v: unknown): CompiledOrError | undefined {
   if (!isObj(v) || typeof v.expression !== 'string') return undefined;
@@ -80,6 +91,8 @@ function conditionOf(v: unknown): CompiledOrError | undefined {
   if (typeof v.description === 'string') input.description = v.description;
   return compile(input);
 }
+
+const BASIC_ROLES: ReadonlySet<string> = new Set(basicRoles);
 
 /** Compiles an allow policy document (snapshot or overlay). */
 export function compileAllow(resource: string, doc: Obj, source: SourceLocation): AllowPolicy {
@@ -90,7 +103,8 @@ export function compileAllow(resource: string, doc: Obj, source: SourceLocation)
     if (c) out.condition = c;
     return out;
   });
-  return { id: `${resource}#allow`, resource, bindings, document: doc, source };
+  const basic = bindings.filter((b) => BASIC_ROLES.has(b.role) && !b.condition);
+  return { id: `${resource}#allow`, resource, bindings, basic, document: doc, source };
 }
 
 /** Compiles a deny policy document (snapshot or overlay). */
@@ -102,8 +116,8 @@ export function compileDeny(name: string, attachedTo: string, doc: Obj, source: 
       index,
       denied: members(d.deniedPrincipals),
       exceptions: members(d.exceptionPrincipals),
-      deniedPermissions: strings(d.deniedPermissions),
-      exceptionPermissions: strings(d.exceptionPermissions),
+      deniedPermissions: patterns(d.deniedPermissions),
+      exceptionPermissions: patterns(d.exceptionPermissions),
       source: { file: source.file, pointer: `${source.pointer}/rules/${index}` },
     };
     if (typeof o.description === 'string') rule.description = o.description;
@@ -113,6 +127,19 @@ export function compileDeny(name: string, attachedTo: string, doc: Obj, source: 
   });
   return { name, id: name.slice(name.lastIndexOf('/') + 1), attachedTo, rules, document: doc, source };
 }
+
+/** A map that keeps at most `limit` entries, the oldest going first: for caches keyed by request input. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value!);
+    return super.set(key, value);
+  }
+}
+
+const CACHE_LIMIT = 10_000;
 
 export class GcpEstate {
   readonly aliases = new ProjectAliases();
@@ -227,6 +254,14 @@ export class GcpEstate {
   }
 
   private readonly memos = new Map<string, unknown>();
+  private readonly caches = new Map<string, Map<string, unknown>>();
+
+  /** A per-snapshot cache of request-side lookups (permission names, callers), by name; bounded, oldest out. */
+  cache<V>(name: string): Map<string, V> {
+    let c = this.caches.get(name);
+    if (!c) this.caches.set(name, (c = new BoundedMap(CACHE_LIMIT)));
+    return c as Map<string, V>;
+  }
 
   /** A per-snapshot cache for facts that depend only on the snapshot (not on the request). */
   memo<T>(key: string, make: () => T): T {
@@ -264,6 +299,18 @@ export class GcpEstate {
     return this.snapshot.graph.scope(id);
   }
 
+  private readonly buckets = new Map<string, ScopeNode>();
+
+  /** A Cloud Storage bucket of the snapshot, by its name. */
+  bucket(name: string): ScopeNode | undefined {
+    let node = this.buckets.get(name);
+    if (!node) {
+      node = this.scope(`//storage.googleapis.com/projects/_/buckets/${name}`);
+      if (node) this.buckets.set(name, node);
+    }
+    return node;
+  }
+
   /** The snapshot node of a requested resource, or its nearest known ancestor when the resource itself is not exported. */
   nearestNode(name: string): ScopeNode | undefined {
     const g = this.snapshot.graph;
@@ -289,6 +336,21 @@ export class GcpEstate {
     return project ? g.scope(`${CRM}projects/${this.aliases.idOf(project[1]!)}`) : undefined;
   }
 
+  /** The snapshot's allow policy of a node (a function of its own, for requests without an overlay). */
+  readonly allowAt = (node: string): AllowPolicy | undefined => this.allow.get(node);
+
+  private readonly groupSets = new Map<string, ReadonlySet<string>>();
+
+  /** The groups a principal is in, transitively, as a set (kept for the snapshot's principals only). */
+  groupsOf(id: string): ReadonlySet<string> {
+    let set = this.groupSets.get(id);
+    if (!set) {
+      set = new Set(this.snapshot.graph.groupsOf(id));
+      if (this.snapshot.graph.principal(id)) this.groupSets.set(id, set);
+    }
+    return set;
+  }
+
   denyAt(node: string): readonly DenyPolicy[] {
     return this.deny.get(node) ?? NONE;
   }
@@ -301,11 +363,45 @@ export class GcpEstate {
     return this.pabBindings.get(target) ?? NONE;
   }
 
+  private readonly chains = new Map<string, readonly string[]>();
+
+  /** A snapshot node and its ancestors' full names, the node first (computed once per node). */
+  chainOf(node: string): readonly string[] {
+    let chain = this.chains.get(node);
+    if (!chain) {
+      chain = this.snapshot.graph.ancestors(node).map((s) => s.id);
+      if (chain.length) this.chains.set(node, chain);
+    }
+    return chain;
+  }
+
+  private readonly projectChains = new Map<string, readonly string[]>();
+
   /** The CRM chain of a project id or number (project first), for service-account principal sets. */
-  projectChain(project: string): string[] | undefined {
-    const id = `${CRM}projects/${this.aliases.idOf(project)}`;
-    if (!this.snapshot.graph.scope(id)) return undefined;
-    return this.snapshot.graph.ancestors(id).map((s) => s.id);
+  projectChain(project: string): readonly string[] | undefined {
+    let chain = this.projectChains.get(project);
+    if (!chain) {
+      const id = `${CRM}projects/${this.aliases.idOf(project)}`;
+      if (!this.snapshot.graph.scope(id)) return undefined;
+      this.projectChains.set(project, (chain = this.chainOf(id)));
+    }
+    return chain;
+  }
+
+  private readonly locations = new Map<SourceLocation, SourceLocation>();
+
+  /**
+   * A source with its line and column (looked up when an answer first shows it, then shared by every answer
+   * that shows it: frozen, so no answer can change another's). Request-borne sources are left as they are.
+   */
+  located(s: SourceLocation): SourceLocation {
+    if (s.file === 'request') return s;
+    let out = this.locations.get(s);
+    if (!out) {
+      const pos = this.snapshot.locate(s.file, s.pointer);
+      this.locations.set(s, (out = Object.freeze(pos ? { ...s, line: pos.line, column: pos.column } : s)));
+    }
+    return out;
   }
 
   isCrm(name: string): boolean {

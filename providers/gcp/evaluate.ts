@@ -7,11 +7,11 @@
  * https://cloud.google.com/iam/docs/principal-access-boundary-policies
  */
 import type { Tri, Warning } from '../../src/core/decision.js';
-import { permissionGroupMatches, toV2Permission } from './catalog.js';
+import { permissionGroupMatches } from './catalog.js';
 import { evaluate as evalCondition, type ConditionOutcome, type RequestAttributes } from './conditions.js';
-import type { AllowBinding, AllowPolicy, DenyPolicy, DenyRule, GcpEstate, ParsedMember, RoleInfo } from './estate.js';
-import { matchMember, type BasicRole, type Caller, type MemberCheck, type MemberContext, type Membership } from './members.js';
-import { parseFullName, storageParts } from './names.js';
+import type { AllowBinding, AllowPolicy, DenyPolicy, DenyRule, GcpEstate, ParsedMember, PermissionPattern, RoleInfo } from './estate.js';
+import { matchMember, memberMatches, type BasicRole, type Caller, type MemberCheck, type MemberContext, type Membership } from './members.js';
+import type { storageParts } from './names.js';
 import { evaluateAcl, type AclResult } from './acl.js';
 import { pabEntry, pabState, type PabEvaluation } from './pab.js';
 
@@ -23,6 +23,9 @@ export interface PublicAccessPrevention {
   policyId?: string;
 }
 
+/** A Cloud Storage resource's bucket, and its object or managed folder. */
+export type StorageParts = NonNullable<ReturnType<typeof storageParts>>;
+
 export interface GcpRequest {
   estate: GcpEstate;
   caller: Caller;
@@ -32,8 +35,9 @@ export interface GcpRequest {
   permissionV2: string;
   resource: string;
   /** The resource and its ancestors (canonical full names), resource first. */
-  chain: string[];
-  chainSet: ReadonlySet<string>;
+  chain: readonly string[];
+  /** For a Cloud Storage bucket, object or managed folder: its parts. */
+  storage?: StorageParts;
   attrs: RequestAttributes;
   /** Allow policies along the chain, resource first (overlay applied). */
   allowPolicies: AllowPolicy[];
@@ -72,7 +76,10 @@ export interface BindingResult {
 
 export interface AllowResult {
   state: AllowState;
+  /** Summary answers: only the bindings whose role has the permission or whose member matches (the ones shown). */
   policies: { policy: AllowPolicy; bindings: BindingResult[]; state: AllowState }[];
+  /** Every policy's bindings, in order. */
+  bindings: BindingResult[];
 }
 
 export interface PrincipalsResult {
@@ -95,7 +102,10 @@ export interface RuleResult {
 
 export interface DenyResult {
   state: DenyState;
+  /** Summary answers: only the rules that deny the permission (the ones shown). */
   resources: { node: string; policies: { policy: DenyPolicy; rules: RuleResult[]; state: DenyState }[]; state: DenyState }[];
+  /** Every policy's rules, in order. */
+  rules: RuleResult[];
 }
 
 export interface Evaluation {
@@ -131,28 +141,37 @@ function memberContext(req: GcpRequest): MemberContext {
   return ctx;
 }
 
+const BASIC_ROLE: Record<BasicRole, string> = { owner: 'roles/owner', editor: 'roles/editor', viewer: 'roles/viewer' };
+const BASIC_CACHE: Record<BasicRole, string> = { owner: 'basic-owner', editor: 'basic-editor', viewer: 'basic-viewer' };
+
+/** The unconditional bindings of roles/<role> on the project and its ancestors (the snapshot's: found once per project). */
+function basicBindings(req: GcpRequest, project: string, role: BasicRole): readonly AllowBinding[] {
+  const along = (chain: readonly string[]) => chain.flatMap((node) => req.allowAt(node)?.basic.filter((b) => b.role === BASIC_ROLE[role]) ?? []);
+  const chain = req.estate.projectChain(project);
+  if (!chain) return [];
+  if (req.allowAt !== req.estate.allowAt) return along(chain);
+  const known = req.estate.cache<readonly AllowBinding[]>(BASIC_CACHE[role]);
+  let bindings = known.get(project);
+  if (!bindings) known.set(project, (bindings = along(chain)));
+  return bindings;
+}
+
 /**
  * Cloud Storage convenience values (projectOwner:P ...): the caller holds roles/<role> on project P,
  * through a binding on the project or an ancestor. Basic roles cannot carry conditions.
  * https://cloud.google.com/storage/docs/access-control/iam#convenience-values
  */
 function holdsBasicRole(req: GcpRequest, project: string, role: BasicRole, ctx: MemberContext): boolean {
-  const chain = req.estate.projectChain(project);
-  if (!chain) return false;
-  for (const node of chain) {
-    const policy = req.allowAt(node);
-    for (const b of policy?.bindings ?? []) {
-      if (b.role !== `roles/${role}` || b.condition) continue;
-      if (b.members.some((m) => m.member.kind !== 'projectRole' && matchMember(m.member, req.caller, ctx).membership === 'MATCHED')) return true;
-    }
-  }
-  return false;
+  return basicBindings(req, project, role).some((b) => b.members.some((m) => m.member.kind !== 'projectRole' && memberMatches(m.member, req.caller, ctx)));
 }
 
 function checkMembers(list: ParsedMember[], req: GcpRequest, ctx: MemberContext): PrincipalsResult {
   const members = list.map((m) => ({ text: m.text, check: matchMember(m.member, req.caller, ctx) }));
   return { membership: members.some((m) => m.check.membership === 'MATCHED') ? 'MATCHED' : 'NOT_MATCHED', members };
 }
+
+const INCLUDED: { state: RolePermission } = { state: 'INCLUDED' };
+const NOT_INCLUDED: { state: RolePermission } = { state: 'NOT_INCLUDED' };
 
 /** Does the role contain the permission, and can it be used on this resource? */
 function rolePermission(req: GcpRequest, role: RoleInfo, where: string): { state: RolePermission; note?: string } {
@@ -163,45 +182,62 @@ function rolePermission(req: GcpRequest, role: RoleInfo, where: string): { state
   if (role.definedAt && !req.estate.snapshot.graph.ancestors(where).some((s) => s.id === role.definedAt)) {
     return { state: 'NOT_INCLUDED', note: `custom role ${role.name} is defined in ${role.definedAt} and cannot be used on ${where}` };
   }
-  return role.permissions.has(req.permission) ? { state: 'INCLUDED' } : { state: 'NOT_INCLUDED' };
+  return role.permissions.has(req.permission) ? INCLUDED : NOT_INCLUDED;
 }
 
-function evalBinding(req: GcpRequest, policy: AllowPolicy, b: AllowBinding, ctx: MemberContext): BindingResult {
+/** The groups bound in a binding that the snapshot holds no members for (found once per binding). */
+function unknownGroups(req: GcpRequest, b: AllowBinding): readonly string[] {
+  const g = req.estate.snapshot.graph;
+  return (b.unknownGroups ??= b.members.filter((m) => m.member.kind === 'group' && g.membersOf(`group:${m.member.email}`).length === 0).map((m) => m.text));
+}
+
+/** Does any member of the binding include the caller? */
+function anyMemberMatches(req: GcpRequest, b: AllowBinding, ctx: MemberContext): boolean {
+  for (const m of b.members) if (memberMatches(m.member, req.caller, ctx)) return true;
+  return false;
+}
+
+/**
+ * One binding against the request. A summary answer never shows a binding whose role lacks the permission and
+ * whose members all miss the caller: for those, undefined (`explain: full` evaluates every binding).
+ */
+function evalBinding(req: GcpRequest, policy: AllowPolicy, b: AllowBinding, ctx: MemberContext): BindingResult | undefined {
   const role = (b.roleInfo ??= req.estate.role(b.role));
   const rp = rolePermission(req, role, policy.resource);
-  // A summary answer never shows a binding whose role lacks the permission and whose members all miss:
-  // for those, stop at the first member that matches instead of recording every member.
-  if (rp.state === 'NOT_INCLUDED' && !req.full && !b.members.some((m) => matchMember(m.member, req.caller, ctx).membership === 'MATCHED')) {
-    const out: BindingResult = { policy, binding: b, role, rolePermission: rp.state, members: [], membership: 'NOT_MATCHED', papBlocked: false, state: 'NOT_GRANTED' };
-    if (rp.note) out.roleNote = rp.note;
-    return out;
+  if (rp.state === 'NOT_INCLUDED' && !req.full && !anyMemberMatches(req, b, ctx)) return undefined;
+  // One check per member; `effective` leaves out public members when public access prevention is in force.
+  const members: MemberResult[] = [];
+  let matched = 0;
+  let effective = 0;
+  for (const m of b.members) {
+    const check = matchMember(m.member, req.caller, ctx);
+    members.push({ text: m.text, check });
+    if (check.membership === 'MATCHED') {
+      matched++;
+      if (!(req.pap && check.public)) effective++;
+    }
   }
-  const members = b.members.map((m) => ({ text: m.text, check: matchMember(m.member, req.caller, ctx) }));
-  const matched = members.filter((m) => m.check.membership === 'MATCHED');
-  const effective = req.pap ? matched.filter((m) => !m.check.public) : matched;
-  const papBlocked = matched.length > 0 && effective.length === 0;
-  const membership: Membership = effective.length ? 'MATCHED' : 'NOT_MATCHED';
-  const out: BindingResult = { policy, binding: b, role, rolePermission: rp.state, members, membership, papBlocked, state: 'NOT_GRANTED' };
+  const membership: Membership = effective ? 'MATCHED' : 'NOT_MATCHED';
+  const out: BindingResult = { policy, binding: b, role, rolePermission: rp.state, members, membership, papBlocked: matched > 0 && effective === 0, state: 'NOT_GRANTED' };
   if (rp.note) out.roleNote = rp.note;
   // The condition is evaluated only when a member matches: for the others, a summary answer names the members
   // that miss, never the condition (`explain: full` shows every condition).
-  if (b.condition && (matched.length > 0 || req.full)) out.condition = evalCondition(b.condition, req.attrs);
+  if (b.condition && (matched > 0 || req.full)) out.condition = evalCondition(b.condition, req.attrs);
   if (rp.state === 'INCLUDED' && membership === 'MATCHED') {
     const c: Tri = out.condition ? out.condition.value : true;
     out.state = c === true ? 'GRANTED' : c === 'unknown' ? 'UNKNOWN_CONDITIONAL' : 'NOT_GRANTED';
   }
   if (rp.state === 'INCLUDED' && membership !== 'MATCHED') {
     // Troubleshooter reports MEMBERSHIP_UNKNOWN_INFO when it cannot read a group; here: a group the snapshot has no members for.
-    const g = req.estate.snapshot.graph;
-    const unknown = b.members.filter((m) => m.member.kind === 'group' && g.membersOf(`group:${m.member.email}`).length === 0).map((m) => m.text);
+    const unknown = unknownGroups(req, b);
     if (unknown.length) req.warnings.push({ code: 'group_membership_unknown', pointer: b.source.pointer, message: `the snapshot holds no members for ${unknown.join(', ')} (bound to ${b.role} on ${policy.resource}): add the group memberships to tell whether the caller is one` });
   }
-  if (rp.state === 'UNKNOWN' && matched.length) {
+  if (rp.state === 'UNKNOWN' && matched) {
     // getIamPolicy without requestedPolicyVersion 3 hides conditions and renames the role <role>_withcond_<hash>.
     const hidden = b.role.includes('_withcond_') ? ': the policy was read without requestedPolicyVersion 3, which hides the binding\'s condition' : '';
     req.warnings.push({ code: 'unknown_role', pointer: b.source.pointer, message: `${b.role} is not a known role, so its binding on ${policy.resource} cannot be shown to grant${hidden}` });
   }
-  if (role.deleted && matched.length) req.warnings.push({ code: 'deleted_role', pointer: b.source.pointer, message: `${b.role} is a deleted custom role: its binding on ${policy.resource} grants nothing` });
+  if (role.deleted && matched) req.warnings.push({ code: 'deleted_role', pointer: b.source.pointer, message: `${b.role} is a deleted custom role: its binding on ${policy.resource} grants nothing` });
   if (rp.state === 'INCLUDED' && b.members.some((m) => m.member.kind === 'deleted')) {
     const deleted = b.members.filter((m) => m.member.kind === 'deleted').map((m) => m.text);
     req.warnings.push({ code: 'deleted_member', pointer: b.source.pointer, message: `${b.role} on ${policy.resource} is bound to ${deleted.join(', ')}: deleted principals match nobody (a new account with the same email does not inherit the grant)` });
@@ -210,26 +246,28 @@ function evalBinding(req: GcpRequest, policy: AllowPolicy, b: AllowBinding, ctx:
 }
 
 function evalAllow(req: GcpRequest, ctx: MemberContext): AllowResult {
+  const all: BindingResult[] = [];
   const policies = req.allowPolicies.map((policy) => {
-    const bindings = policy.bindings.map((b) => evalBinding(req, policy, b, ctx));
+    const bindings: BindingResult[] = [];
+    for (const b of policy.bindings) {
+      const r = evalBinding(req, policy, b, ctx);
+      if (r) bindings.push(r);
+    }
+    all.push(...bindings);
     return { policy, bindings, state: combine(bindings.map((b) => b.state), 'GRANTED', 'UNKNOWN_CONDITIONAL', 'NOT_GRANTED') };
   });
-  return { state: combine(policies.map((p) => p.state), 'GRANTED', 'UNKNOWN_CONDITIONAL', 'NOT_GRANTED'), policies };
+  return { state: combine(policies.map((p) => p.state), 'GRANTED', 'UNKNOWN_CONDITIONAL', 'NOT_GRANTED'), policies, bindings: all };
 }
 
-function permissionEntries(patterns: string[], v2: string): { pattern: string; matched: boolean }[] {
-  return patterns.map((pattern) => ({ pattern, matched: permissionGroupMatches(toV2Permission(pattern), v2) }));
+function permissionEntries(patterns: readonly PermissionPattern[], v2: string): { pattern: string; matched: boolean }[] {
+  return patterns.map((p) => ({ pattern: p.pattern, matched: permissionGroupMatches(p.v2, v2) }));
 }
-
-const NO_ONE: PrincipalsResult = { membership: 'NOT_MATCHED', members: [] };
 
 function evalRule(req: GcpRequest, policy: DenyPolicy, rule: DenyRule, ctx: MemberContext): RuleResult {
   const deniedPermissions = permissionEntries(rule.deniedPermissions, req.permissionV2);
   const exceptionPermissions = permissionEntries(rule.exceptionPermissions, req.permissionV2);
-  // Principals matter only for rules that deny the permission (a summary answer skips the others).
-  const relevant = req.full || deniedPermissions.some((p) => p.matched);
-  const denied = relevant ? checkMembers(rule.denied, req, ctx) : NO_ONE;
-  const exceptions = relevant ? checkMembers(rule.exceptions, req, ctx) : NO_ONE;
+  const denied = checkMembers(rule.denied, req, ctx);
+  const exceptions = checkMembers(rule.exceptions, req, ctx);
   const out: RuleResult = {
     policy, rule, denied, exceptions, deniedPermissions, exceptionPermissions,
     permissionDenied: deniedPermissions.some((p) => p.matched),
@@ -246,14 +284,17 @@ function evalRule(req: GcpRequest, policy: DenyPolicy, rule: DenyRule, ctx: Memb
 }
 
 function evalDeny(req: GcpRequest, ctx: MemberContext): DenyResult {
+  const all: RuleResult[] = [];
   const resources = req.denyPolicies.map(({ node, policies }) => {
     const ps = policies.map((policy) => {
-      const rules = policy.rules.map((r) => evalRule(req, policy, r, ctx));
+      // A summary answer shows only the rules that deny the permission: the others are not evaluated.
+      const rules = (req.full ? policy.rules : policy.rules.filter((r) => r.deniedPermissions.some((p) => permissionGroupMatches(p.v2, req.permissionV2)))).map((r) => evalRule(req, policy, r, ctx));
+      all.push(...rules);
       return { policy, rules, state: combine(rules.map((r) => r.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED') };
     });
     return { node, policies: ps, state: combine(ps.map((p) => p.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED') };
   });
-  return { state: combine(resources.map((r) => r.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED'), resources };
+  return { state: combine(resources.map((r) => r.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED'), resources, rules: all };
 }
 
 const PRINCIPAL_TYPES: Record<string, string> = {
@@ -279,29 +320,34 @@ export function principalSets(estate: GcpEstate, caller: Caller): string[] {
   return sets;
 }
 
+function principalAttributes(caller: Caller): RequestAttributes {
+  const type = caller.kind === 'federated' ? (caller.pool?.includes('/workforcePools/') ? 'iam.googleapis.com/WorkforcePoolIdentity' : 'iam.googleapis.com/WorkloadPoolIdentity') : PRINCIPAL_TYPES[caller.kind];
+  return { values: { 'principal.type': type, 'principal.subject': caller.email ?? caller.subject ?? caller.text }, unknown: new Set() };
+}
+
 function evalPab(req: GcpRequest): PabEvaluation {
   const { caller, estate } = req;
-  const type = caller.kind === 'federated' ? (caller.pool?.includes('/workforcePools/') ? 'iam.googleapis.com/WorkforcePoolIdentity' : 'iam.googleapis.com/WorkloadPoolIdentity') : PRINCIPAL_TYPES[caller.kind];
-  const principalAttrs: RequestAttributes = { values: { 'principal.type': type, 'principal.subject': caller.email ?? caller.subject ?? caller.text }, unknown: new Set() };
+  if (!estate.pabBindings.size) return { state: 'NOT_ENFORCED', entries: [] };
+  let principalAttrs: RequestAttributes | undefined;
+  const chain = new Set(req.chain);
   const entries = principalSets(estate, caller).flatMap((target) =>
     estate.pabBindingsFor(target).map((binding) => {
       // The binding applies when its condition is true or cannot be evaluated.
       // https://cloud.google.com/iam/docs/principal-access-boundary-policies#conditional-bindings
-      const condition = binding.condition ? evalCondition(binding.condition, principalAttrs) : undefined;
+      const condition = binding.condition ? evalCondition(binding.condition, (principalAttrs ??= principalAttributes(caller))) : undefined;
       const applies = !condition || condition.value !== false || condition.errors.length > 0 || condition.unsupported.length > 0;
       const policy = estate.pabPolicies.get(binding.policy);
       if (!policy) req.warnings.push({ code: 'pab_policy_missing', message: `policy binding ${binding.id} names ${binding.policy}, which is not in the snapshot: it is evaluated as not enforced` });
-      return pabEntry(binding, policy, applies, condition, req.permissionV2, req.chainSet);
+      return pabEntry(binding, policy, applies, condition, req.permissionV2, chain);
     }),
   );
   return { state: pabState(entries), entries };
 }
 
 function evalAcl(req: GcpRequest, ctx: MemberContext): AclResult | undefined {
-  const full = parseFullName(req.resource);
-  const parts = full?.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
+  const parts = req.storage;
   if (!parts || parts.managedFolder !== undefined) return undefined;
-  const bucket = req.estate.scope(`//storage.googleapis.com/projects/_/buckets/${parts.bucket}`);
+  const bucket = req.estate.bucket(parts.bucket);
   return bucket && evaluateAcl(bucket, parts.object !== undefined, req.permission, req.caller, ctx);
 }
 

@@ -5,44 +5,40 @@
  * https://cloud.google.com/iam/docs/troubleshooting-access
  */
 import type { Cause, CloudError, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, SourceLocation, StatementRef } from '../../src/core/decision.js';
-import type { Snapshot } from '../../src/core/snapshot.js';
-import type { AllowPolicy, DenyPolicy } from './estate.js';
+import type { AllowPolicy, DenyPolicy, GcpEstate } from './estate.js';
 import type { BindingResult, Evaluation, RuleResult } from './evaluate.js';
 import { PAP_SETTING, type Guardrail } from './guardrails.js';
 import type { PabEntry } from './pab.js';
 import { aclGrants, type AclEntry } from './acl.js';
-import { parseFullName, storageParts } from './names.js';
 import { troubleshooter } from './troubleshooter.js';
 
 const MAX_NEAR_MISSES = 10;
 
-/** The source with its line and column; `snap` undefined: as it is (summary traces skip the lookup). */
-function located(snap: Snapshot | undefined, s: SourceLocation): SourceLocation {
-  if (!snap || s.file === 'request') return s;
-  const pos = snap.locate(s.file, s.pointer);
-  return pos ? { ...s, line: pos.line, column: pos.column } : s;
+/** The source with its line and column; `at` undefined: as it is (summary traces skip the lookup). */
+function located(at: GcpEstate | undefined, s: SourceLocation): SourceLocation {
+  return at ? at.located(s) : s;
 }
 
-function allowRef(snap: Snapshot, p: AllowPolicy, role: string): PolicyRef {
-  return { id: p.id, name: role, type: 'gcp:allow', attachedTo: p.resource, source: located(snap, p.source) };
+function allowRef(at: GcpEstate, p: AllowPolicy, role: string): PolicyRef {
+  return { id: p.id, name: role, type: 'gcp:allow', attachedTo: p.resource, source: located(at, p.source) };
 }
 
-function bindingRef(snap: Snapshot, b: BindingResult): StatementRef {
-  return { index: b.binding.index, binding: b.binding.role, source: located(snap, b.binding.source) };
+function bindingRef(at: GcpEstate, b: BindingResult): StatementRef {
+  return { index: b.binding.index, binding: b.binding.role, source: located(at, b.binding.source) };
 }
 
-function denyRef(snap: Snapshot | undefined, p: DenyPolicy): PolicyRef {
-  return { id: p.name, name: p.id, type: 'gcp:deny', attachedTo: p.attachedTo, source: located(snap, p.source) };
+function denyRef(at: GcpEstate | undefined, p: DenyPolicy): PolicyRef {
+  return { id: p.name, name: p.id, type: 'gcp:deny', attachedTo: p.attachedTo, source: located(at, p.source) };
 }
 
-function ruleRef(snap: Snapshot, r: RuleResult): StatementRef {
-  const ref: StatementRef = { index: r.rule.index, source: located(snap, r.rule.source) };
+function ruleRef(at: GcpEstate, r: RuleResult): StatementRef {
+  const ref: StatementRef = { index: r.rule.index, source: located(at, r.rule.source) };
   if (r.rule.description !== undefined) ref.rule = r.rule.description;
   return ref;
 }
 
-function pabRef(snap: Snapshot | undefined, e: PabEntry): PolicyRef {
-  return { id: e.policy!.name, name: e.policy!.id, type: 'gcp:pab', attachedTo: e.binding.target, source: located(snap, e.policy!.source) };
+function pabRef(at: GcpEstate | undefined, e: PabEntry): PolicyRef {
+  return { id: e.policy!.name, name: e.policy!.id, type: 'gcp:pab', attachedTo: e.binding.target, source: located(at, e.policy!.source) };
 }
 
 /** "storage.objects.get on //storage.googleapis.com/projects/_/buckets/b1/objects/a.txt by user:alice@example.com" */
@@ -50,8 +46,10 @@ function what(ev: Evaluation): string {
   return `${ev.req.caller.text} → ${ev.req.permission} on ${ev.req.resource}`;
 }
 
+/** The name without its `//service.googleapis.com/` prefix. */
 function where(resource: string): string {
-  return resource.replace(/^\/\/[^/]+\//, '');
+  const slash = resource.startsWith('//') ? resource.indexOf('/', 2) : -1;
+  return slash > 2 ? resource.slice(slash + 1) : resource;
 }
 
 /**
@@ -62,8 +60,7 @@ function where(resource: string): string {
 function deniedError(ev: Evaluation): CloudError {
   const { req } = ev;
   const base = `Permission '${req.permission}' denied on resource (or it may not exist).`;
-  const full = parseFullName(req.resource);
-  const storage = full?.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
+  const storage = req.storage;
   // An anonymous call is refused for lack of credentials before any permission is named.
   if (!storage && req.caller.kind === 'anonymous') return { status: 401, code: 'UNAUTHENTICATED', message: 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.' };
   if (!storage) return { status: 403, code: 'PERMISSION_DENIED', message: base };
@@ -83,53 +80,59 @@ function timeNote(ev: Evaluation): string {
   return typeof t === 'string' ? ` at ${t}` : '';
 }
 
-function nearMiss(snap: Snapshot, ev: Evaluation, b: BindingResult): NearMiss | undefined {
+function nearMiss(at: GcpEstate, ev: Evaluation, b: BindingResult): NearMiss | undefined {
   const why = nearMissWhy(ev, b);
-  return why && { layer: 'allow', policy: allowRef(snap, b.policy, b.binding.role), statement: bindingRef(snap, b), ...why };
+  return why && { layer: 'allow', policy: allowRef(at, b.policy, b.binding.role), statement: bindingRef(at, b), ...why };
+}
+
+/** The first members of a binding (up to 5), each as `say` words it, and how many more there are. */
+function firstMembers(b: BindingResult, say: (m: BindingResult['members'][number]) => string, separator: string): string {
+  const shown = Math.min(b.members.length, 5);
+  let out = '';
+  for (let i = 0; i < shown; i++) out += (i ? separator : '') + say(b.members[i]!);
+  return b.members.length > shown ? `${out}, and ${b.members.length - shown} more` : out;
 }
 
 function nearMissWhy(ev: Evaluation, b: BindingResult): { failed: string[]; why: string } | undefined {
-  const on = `${b.binding.role} is bound on ${where(b.policy.resource)}`;
+  const on = () => `${b.binding.role} is bound on ${where(b.policy.resource)}`;
   const caller = ev.req.caller.email ?? ev.req.caller.text;
   if (b.rolePermission === 'INCLUDED' && b.papBlocked) {
-    return { failed: ['principal'], why: `${on} to ${b.members.filter((m) => m.check.public).map((m) => m.text).join(', ')}, but public access prevention makes public members ineffective` };
+    return { failed: ['principal'], why: `${on()} to ${b.members.filter((m) => m.check.public).map((m) => m.text).join(', ')}, but public access prevention makes public members ineffective` };
   }
   if (b.rolePermission === 'INCLUDED' && b.membership !== 'MATCHED') {
-    const shown = b.members.slice(0, 5);
-    const more = b.members.length > shown.length ? `, and ${b.members.length - shown.length} more` : '';
-    return { failed: ['principal'], why: `${b.binding.role} is bound to ${shown.map((m) => m.text).join(', ')}${more} on ${where(b.policy.resource)}, but ${caller} is not among them (${shown.map((m) => m.check.why).join('; ')}${more})` };
+    return { failed: ['principal'], why: `${b.binding.role} is bound to ${firstMembers(b, (m) => m.text, ', ')} on ${where(b.policy.resource)}, but ${caller} is not among them (${firstMembers(b, (m) => m.check.why, '; ')})` };
   }
   if (b.membership === 'MATCHED' && b.rolePermission !== 'INCLUDED') {
     return { failed: ['action'], why: `${b.binding.role} is bound to ${caller} on ${where(b.policy.resource)} but ${b.roleNote ?? `lacks ${ev.req.permission}`}` };
   }
   if (b.state === 'NOT_GRANTED' && b.condition) {
     const detail = b.condition.unsupported.length ? `: ${b.condition.unsupported.join(', ')} is not available for ${ev.req.resource}, so that part never grants` : b.condition.errors.length ? `: ${b.condition.errors.join('; ')}` : '';
-    return { failed: ['condition'], why: `${on} to ${caller}, but ${conditionText(b)} evaluated false${timeNote(ev)}${detail}` };
+    return { failed: ['condition'], why: `${on()} to ${caller}, but ${conditionText(b)} evaluated false${timeNote(ev)}${detail}` };
   }
   return undefined;
 }
 
-function nearMisses(snap: Snapshot, ev: Evaluation): NearMiss[] {
+function nearMisses(at: GcpEstate, ev: Evaluation): NearMiss[] {
   const out: NearMiss[] = [];
   const rank = (b: BindingResult) => (b.condition && b.rolePermission === 'INCLUDED' && b.membership === 'MATCHED' ? 0 : b.papBlocked ? 0 : b.rolePermission === 'INCLUDED' ? 1 : 2);
-  const all = ev.allow.policies.flatMap((p) => p.bindings).filter((b) => b.state !== 'GRANTED' && (b.rolePermission === 'INCLUDED' || b.membership === 'MATCHED' || b.papBlocked));
+  const all = ev.allow.bindings.filter((b) => b.state !== 'GRANTED' && (b.rolePermission === 'INCLUDED' || b.membership === 'MATCHED' || b.papBlocked));
   for (const b of all.sort((x, y) => rank(x) - rank(y))) {
     if (out.length >= MAX_NEAR_MISSES) break;
-    const m = nearMiss(snap, ev, b);
+    const m = nearMiss(at, ev, b);
     if (m) out.push(m);
   }
   return out;
 }
 
-function missingContext(snap: Snapshot, grants: BindingResult[], rules: RuleResult[]): MissingContext[] {
+function missingContext(at: GcpEstate, grants: BindingResult[], rules: RuleResult[]): MissingContext[] {
   const byKey = new Map<string, MissingContext>();
   const add = (key: string, entry: MissingContext['usedBy'][number]) => {
     let m = byKey.get(key);
     if (!m) byKey.set(key, (m = { key, usedBy: [] }));
     m.usedBy.push(entry);
   };
-  for (const b of grants) for (const k of b.condition?.unknown ?? []) add(k, { layer: 'allow', policy: b.binding.role, statement: bindingRef(snap, b) });
-  for (const r of rules) for (const k of r.condition?.unknown ?? []) add(k, { layer: 'deny', policy: r.policy.id, statement: ruleRef(snap, r) });
+  for (const b of grants) for (const k of b.condition?.unknown ?? []) add(k, { layer: 'allow', policy: b.binding.role, statement: bindingRef(at, b) });
+  for (const r of rules) for (const k of r.condition?.unknown ?? []) add(k, { layer: 'deny', policy: r.policy.id, statement: ruleRef(at, r) });
   return [...byKey.values()];
 }
 
@@ -137,22 +140,39 @@ const PAB_VERDICT: Record<string, LayerVerdict> = { ALLOWED: 'allow', NOT_ALLOWE
 const DENY_VERDICT: Record<string, LayerVerdict> = { DENIED: 'deny', NOT_DENIED: 'no_match', UNKNOWN_CONDITIONAL: 'unknown' };
 const ALLOW_VERDICT: Record<string, LayerVerdict> = { GRANTED: 'allow', NOT_GRANTED: 'no_match', UNKNOWN_CONDITIONAL: 'unknown' };
 
-function layers(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | undefined): LayerTrace[] {
+/** The trace's policy entries of a summary answer depend on the policy alone: built once per policy, frozen and shared. */
+const summaryEntries = new WeakMap<object, { policy: PolicyRef }>();
+
+function summaryEntry<P extends object>(p: P, ref: (p: P) => PolicyRef): { policy: PolicyRef } {
+  let entry = summaryEntries.get(p);
+  if (!entry) {
+    const r = ref(p);
+    if (r.source) Object.freeze(r.source);
+    summaryEntries.set(p, (entry = Object.freeze({ policy: Object.freeze(r) })));
+  }
+  return entry;
+}
+
+const denyTraceRef = (p: DenyPolicy): PolicyRef => denyRef(undefined, p);
+const allowTraceRef = (p: AllowPolicy): PolicyRef => ({ id: p.id, name: `allow policy of ${p.resource}`, type: 'gcp:allow', attachedTo: p.resource, source: p.source });
+
+function layers(at: GcpEstate, ev: Evaluation, guardrail: Guardrail | undefined): LayerTrace[] {
   const full = ev.req.full;
   const pab: LayerTrace = { layer: 'pab', verdict: PAB_VERDICT[ev.pab.state]!, note: ev.pab.entries.length ? `${ev.pab.entries.length} principal access boundary binding(s) target the caller; eligible when any enforced policy includes the resource` : 'no principal access boundary policy applies to the caller' };
-  const at = full ? snap : undefined;
-  const pabPolicies = ev.pab.entries.filter((e) => e.policy).map((e) => ({ policy: pabRef(at, e) }));
+  const shown = full ? at : undefined;
+  const pabPolicies = ev.pab.entries.filter((e) => e.policy).map((e) => ({ policy: pabRef(shown, e) }));
   if (pabPolicies.length) pab.policies = pabPolicies;
-  const deny: LayerTrace = { layer: 'deny', verdict: DENY_VERDICT[ev.deny.state]!, note: 'deny policies on the resource\'s ancestors; any matching rule denies', policies: ev.deny.resources.flatMap((r) => r.policies.map((p) => ({ policy: denyRef(at, p.policy) }))) };
+  const denyPolicies: { policy: PolicyRef }[] = [];
+  for (const r of ev.deny.resources) for (const p of r.policies) denyPolicies.push(full ? { policy: denyRef(at, p.policy) } : summaryEntry(p.policy, denyTraceRef));
+  const deny: LayerTrace = { layer: 'deny', verdict: DENY_VERDICT[ev.deny.state]!, note: 'deny policies on the resource\'s ancestors; any matching rule denies', policies: denyPolicies };
   const allow: LayerTrace = {
     layer: 'allow',
     verdict: ALLOW_VERDICT[ev.allow.state]!,
     note: 'the union of the bindings on the resource and its ancestors',
     policies: ev.allow.policies.map((p) => {
-      const ref: PolicyRef = { id: p.policy.id, name: `allow policy of ${p.policy.resource}`, type: 'gcp:allow', attachedTo: p.policy.resource, source: located(at, p.policy.source) };
-      if (!full) return { policy: ref };
+      if (!full) return summaryEntry(p.policy, allowTraceRef);
       return {
-        policy: ref,
+        policy: { ...allowTraceRef(p.policy), source: at.located(p.policy.source) },
         statements: p.bindings.map((b) => ({
           index: b.binding.index,
           sid: b.binding.role,
@@ -162,7 +182,7 @@ function layers(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | undefined
           resource: { matched: true as const, detail: `bound on ${p.policy.resource}` },
           principal: { matched: b.membership === 'MATCHED', detail: b.members.map((m) => `${m.text}: ${m.check.why}`).join('; ') },
           conditions: b.condition ? [{ operator: 'cel', key: b.binding.condition!.input.expression, values: [], keySource: 'request' as const, result: b.condition.value }] : [],
-          source: located(snap, b.binding.source),
+          source: located(at, b.binding.source),
         })),
       };
     }),
@@ -196,12 +216,12 @@ function aclNearMisses(ev: Evaluation): NearMiss[] {
     .map((e) => ({ layer: 'acl', ...aclRef(e, acl.bucket), failed: ['resource'], why: `the ${e.list === 'acl' ? 'bucket' : 'default object'} ACL gives ${e.entity} ${e.role}, but ${where(acl.bucket)} uses uniform bucket-level access, so ACLs are ignored` }));
 }
 
-function grantCause(snap: Snapshot, b: BindingResult, why: string): Cause {
-  return { kind: 'grant', layer: 'allow', policy: allowRef(snap, b.policy, b.binding.role), statement: bindingRef(snap, b), why };
+function grantCause(at: GcpEstate, b: BindingResult, why: string): Cause {
+  return { kind: 'grant', layer: 'allow', policy: allowRef(at, b.policy, b.binding.role), statement: bindingRef(at, b), why };
 }
 
-function denyCause(snap: Snapshot, r: RuleResult, why: string): Cause {
-  return { kind: 'explicit_deny', layer: 'deny', policy: denyRef(snap, r.policy), statement: ruleRef(snap, r), why };
+function denyCause(at: GcpEstate, r: RuleResult, why: string): Cause {
+  return { kind: 'explicit_deny', layer: 'deny', policy: denyRef(at, r.policy), statement: ruleRef(at, r), why };
 }
 
 function grantWhy(b: BindingResult): string {
@@ -215,81 +235,80 @@ function ruleWhy(r: RuleResult): string {
   return `denies ${perm} to ${who}${r.exceptions.members.length ? '; no exception principal matches' : ''}${r.exceptionPermissions.length ? '; no exception permission matches' : ''}${r.condition ? `; the denial condition is ${r.condition.value === true ? 'true' : 'unknown'}` : ''}`;
 }
 
-export function explain(snap: Snapshot, ev: Evaluation, guardrail: Guardrail | undefined): Decision {
+export function explain(ev: Evaluation, guardrail: Guardrail | undefined): Decision {
   const { req } = ev;
-  const bindings = ev.allow.policies.flatMap((p) => p.bindings);
-  const rules = ev.deny.resources.flatMap((r) => r.policies.flatMap((p) => p.rules));
-  const base = { provider: 'gcp' as const, layers: layers(snap, ev, guardrail), warnings: req.warnings };
-  const gcp = (decision: Decision['decision']) => troubleshooter(ev, decision, guardrail);
+  const at = req.estate;
+  const { bindings } = ev.allow;
+  const { rules } = ev.deny;
+  const trace = layers(at, ev, guardrail);
+  const answer = (decision: Decision['decision'], reason: Decision['reason'], error: CloudError, summary: string, causes: Cause[], missingContext: MissingContext[], nearMisses: NearMiss[]): Decision => ({
+    provider: 'gcp', layers: trace, warnings: req.warnings, decision, reason, error, summary, causes, missingContext, nearMisses, gcp: troubleshooter(ev, decision, guardrail),
+  });
 
   if (ev.pab.state === 'NOT_ALLOWED') {
     const blocking = ev.pab.entries.filter((e) => e.state === 'NOT_ALLOWED');
     const causes: Cause[] = blocking.map((e) => ({
-      kind: 'blocked_by_guardrail', layer: 'pab', policy: pabRef(snap, e), statement: { binding: e.binding.id, source: located(snap, e.binding.source) },
+      kind: 'blocked_by_guardrail', layer: 'pab', policy: pabRef(at, e), statement: { binding: e.binding.id, source: located(at, e.binding.source) },
       why: `principal access boundary policy ${e.policy!.id} (bound to ${e.binding.target} by ${e.binding.id}, enforcement version ${e.policy!.version}) does not include ${req.resource} or any of its ancestors`,
     }));
-    return { ...base, decision: 'denied', reason: 'guardrail', error: deniedError(ev), summary: `Denied: ${what(ev)}: the principal access boundary makes the caller ineligible for this resource (${blocking.map((e) => e.policy!.id).join(', ')}).`, causes, missingContext: [], nearMisses: [], gcp: gcp('denied') };
+    return answer('denied', 'guardrail', deniedError(ev), `Denied: ${what(ev)}: the principal access boundary makes the caller ineligible for this resource (${blocking.map((e) => e.policy!.id).join(', ')}).`, causes, [], []);
   }
   const denying = rules.filter((r) => r.state === 'DENIED');
   if (denying.length) {
     const first = denying[0]!;
-    return {
-      ...base, decision: 'denied', reason: 'explicit_deny', error: deniedError(ev),
-      summary: `Denied: deny policy ${first.policy.id} on ${where(first.policy.attachedTo)}, rule ${first.rule.index}${first.rule.description ? ` (${first.rule.description})` : ''}, denies ${what(ev)}${denying.length > 1 ? ` (and ${denying.length - 1} more rule${denying.length > 2 ? 's' : ''})` : ''}.`,
-      causes: denying.map((r) => denyCause(snap, r, ruleWhy(r))), missingContext: [], nearMisses: [], gcp: gcp('denied'),
-    };
+    return answer(
+      'denied', 'explicit_deny', deniedError(ev),
+      `Denied: deny policy ${first.policy.id} on ${where(first.policy.attachedTo)}, rule ${first.rule.index}${first.rule.description ? ` (${first.rule.description})` : ''}, denies ${what(ev)}${denying.length > 1 ? ` (and ${denying.length - 1} more rule${denying.length > 2 ? 's' : ''})` : ''}.`,
+      denying.map((r) => denyCause(at, r, ruleWhy(r))), [], [],
+    );
   }
   const grants = bindings.filter((b) => b.state === 'GRANTED');
   const openGrants = bindings.filter((b) => b.state === 'UNKNOWN_CONDITIONAL');
   const openRules = rules.filter((r) => r.state === 'UNKNOWN_CONDITIONAL');
   const aclGranting = aclGrants(ev.acl, req.pap !== undefined);
   if (aclGranting.length && ev.acl?.assumed) req.warnings.push({ code: 'object_acl_assumed', pointer: '/resource', message: `object ACLs are not in Cloud Asset exports: the object is taken to carry the default object ACL of ${ev.acl.bucket}` });
-  const granted = [...grants.map((b) => grantCause(snap, b, grantWhy(b))), ...aclGranting.map((e) => aclCause(ev, e))];
+  const granted = [...grants.map((b) => grantCause(at, b, grantWhy(b))), ...aclGranting.map((e) => aclCause(ev, e))];
   if (!granted.length && !openGrants.length) {
     const papBlocked = bindings.filter((b) => b.papBlocked && b.rolePermission === 'INCLUDED' && (!b.condition || b.condition.value === true));
-    const misses = [...nearMisses(snap, ev), ...aclNearMisses(ev)].slice(0, MAX_NEAR_MISSES);
+    const misses = [...nearMisses(at, ev), ...aclNearMisses(ev)].slice(0, MAX_NEAR_MISSES);
     const papAcl = ev.acl && !ev.acl.uniform ? ev.acl.entries.filter((e) => e.covers && e.check.public && e.check.membership === 'MATCHED') : [];
     if ((papBlocked.length || papAcl.length) && req.pap) {
       const name = req.pap.by === 'bucket' ? PAP_SETTING : 'storage.publicAccessPrevention';
       const policy: PolicyRef = { id: req.pap.policyId ?? `${req.pap.attachedTo}#${PAP_SETTING}`, name, type: req.pap.by === 'bucket' ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: req.pap.attachedTo };
-      return {
-        ...base, decision: 'denied', reason: 'guardrail', error: deniedError(ev),
-        summary: `Denied: ${what(ev)}: only ${[...papBlocked.map((b) => `${b.binding.role} for ${b.members.filter((m) => m.check.public).map((m) => m.text).join(', ')}`), ...papAcl.map((e) => `the ACL entry ${e.entity}:${e.role}`)].join('; ')} would grant it, and public access prevention (${name} on ${where(req.pap.attachedTo)}) makes public grants ineffective.`,
-        causes: [{ kind: 'blocked_by_guardrail', layer: 'public_access_prevention', policy, why: `public access prevention is enforced on ${req.pap.attachedTo}: allUsers and allAuthenticatedUsers bindings stay in the policy but grant nothing` }],
-        missingContext: [], nearMisses: misses, gcp: gcp('denied'),
-      };
+      return answer(
+        'denied', 'guardrail', deniedError(ev),
+        `Denied: ${what(ev)}: only ${[...papBlocked.map((b) => `${b.binding.role} for ${b.members.filter((m) => m.check.public).map((m) => m.text).join(', ')}`), ...papAcl.map((e) => `the ACL entry ${e.entity}:${e.role}`)].join('; ')} would grant it, and public access prevention (${name} on ${where(req.pap.attachedTo)}) makes public grants ineffective.`,
+        [{ kind: 'blocked_by_guardrail', layer: 'public_access_prevention', policy, why: `public access prevention is enforced on ${req.pap.attachedTo}: allUsers and allAuthenticatedUsers bindings stay in the policy but grant nothing` }],
+        [], misses,
+      );
     }
     const hint = misses[0] ? ` Closest: ${misses[0].why}.` : '';
-    return {
-      ...base, decision: 'denied', reason: 'no_grant', error: deniedError(ev),
-      summary: `Denied: no binding on ${where(req.resource)} or its ancestors grants ${what(ev)}.${hint}`,
-      causes: [{ kind: 'missing_grant', layer: 'allow', why: `no binding on the resource or its ${req.chain.length - 1} ancestor(s) has a role with ${req.permission}, a member matching the caller and a true condition` }],
-      missingContext: [], nearMisses: misses, gcp: gcp('denied'),
-    };
+    return answer(
+      'denied', 'no_grant', deniedError(ev),
+      `Denied: no binding on ${where(req.resource)} or its ancestors grants ${what(ev)}.${hint}`,
+      [{ kind: 'missing_grant', layer: 'allow', why: `no binding on the resource or its ${req.chain.length - 1} ancestor(s) has a role with ${req.permission}, a member matching the caller and a true condition` }],
+      [], misses,
+    );
   }
   if (granted.length && !openRules.length) {
     if (guardrail) {
-      return {
-        ...base, decision: 'denied', reason: 'guardrail', error: { status: guardrail.status, code: guardrail.code, message: guardrail.message },
-        summary: `Denied by organization policy: IAM allows ${what(ev)}, but ${guardrail.why}.`,
-        causes: [{ kind: 'blocked_by_guardrail', layer: 'org_policy', policy: { id: guardrail.policyId ?? `${guardrail.attachedTo}#${guardrail.constraint}`, name: guardrail.constraint, type: guardrail.constraint === PAP_SETTING ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: guardrail.attachedTo }, why: guardrail.why }],
-        missingContext: [], nearMisses: [], gcp: gcp('denied'),
-      };
+      return answer(
+        'denied', 'guardrail', { status: guardrail.status, code: guardrail.code, message: guardrail.message },
+        `Denied by organization policy: IAM allows ${what(ev)}, but ${guardrail.why}.`,
+        [{ kind: 'blocked_by_guardrail', layer: 'org_policy', policy: { id: guardrail.policyId ?? `${guardrail.attachedTo}#${guardrail.constraint}`, name: guardrail.constraint, type: guardrail.constraint === PAP_SETTING ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: guardrail.attachedTo }, why: guardrail.why }],
+        [], [],
+      );
     }
     const lead = grants[0];
     const by = lead ? `${lead.binding.role} bound on ${where(lead.policy.resource)} (binding ${lead.binding.index})` : `the ACL entry ${aclGranting[0]!.entity}:${aclGranting[0]!.role} of ${where(ev.acl!.bucket)}`;
-    return {
-      ...base, decision: 'allowed', reason: 'allowed', error: { status: 200, code: null, message: null },
-      summary: `Allowed: ${by} grants ${what(ev)}, and no deny rule or principal access boundary blocks it.`,
-      causes: granted, missingContext: [], nearMisses: [], gcp: gcp('allowed'),
-    };
+    return answer('allowed', 'allowed', { status: 200, code: null, message: null }, `Allowed: ${by} grants ${what(ev)}, and no deny rule or principal access boundary blocks it.`, granted, [], []);
   }
   // Conditional: a grant or a deny rule hinges on attributes the request did not give.
-  const open = [...openRules.map((r) => denyCause(snap, r, ruleWhy(r))), ...(granted.length ? granted : openGrants.map((b) => grantCause(snap, b, grantWhy(b))))];
-  const mc = missingContext(snap, granted.length ? [] : openGrants, openRules);
-  return {
-    ...base, decision: 'conditional', reason: openRules.length ? 'explicit_deny' : 'no_grant', error: deniedError(ev),
-    summary: `Conditional: ${what(ev)} depends on ${mc.map((m) => m.key).join(', ') || 'attributes'} the request did not give (grant: ${granted.length ? 'yes' : 'if the condition holds'}; ${openRules.length} deny rule${openRules.length === 1 ? '' : 's'} open).`,
-    causes: open, missingContext: mc, nearMisses: granted.length ? [] : nearMisses(snap, ev), gcp: gcp('conditional'),
-  };
+  const open = [...openRules.map((r) => denyCause(at, r, ruleWhy(r))), ...(granted.length ? granted : openGrants.map((b) => grantCause(at, b, grantWhy(b))))];
+  const mc = missingContext(at, granted.length ? [] : openGrants, openRules);
+  return answer(
+    'conditional', openRules.length ? 'explicit_deny' : 'no_grant', deniedError(ev),
+    `Conditional: ${what(ev)} depends on ${mc.map((m) => m.key).join(', ') || 'attributes'} the request did not give (grant: ${granted.length ? 'yes' : 'if the condition holds'}; ${openRules.length} deny rule${openRules.length === 1 ? '' : 's'} open).`,
+    open, mc, granted.length ? [] : nearMisses(at, ev),
+  );
 }

@@ -9,9 +9,8 @@
 import type { Tri } from '../../src/core/decision.js';
 import { evaluate as evalCondition, type RequestAttributes } from './conditions.js';
 import type { GcpEstate } from './estate.js';
-import type { PublicAccessPrevention } from './evaluate.js';
+import type { PublicAccessPrevention, StorageParts } from './evaluate.js';
 import { parseMember, serviceAccountProject } from './members.js';
-import { storageParts, parseFullName } from './names.js';
 import { customerMatches, effectiveBoolean, effectiveList, listAllows, locationMatches, type OrgPolicy, type OrgRule } from './org-policy.js';
 
 export interface Guardrail {
@@ -50,16 +49,18 @@ function ruleHolds(attrs: RequestAttributes): (r: OrgRule) => Tri {
 }
 
 /** Public access prevention on a Cloud Storage resource: the bucket's own setting, or the org constraint (cached per bucket). */
-export function publicAccessPrevention(estate: GcpEstate, resource: string, chain: readonly string[], attrs: RequestAttributes): PublicAccessPrevention | undefined {
-  const full = parseFullName(resource);
-  const parts = full?.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
-  if (!parts) return undefined;
-  const bucket = `//storage.googleapis.com/projects/_/buckets/${parts.bucket}`;
-  return estate.memo(`pap\u0000${bucket}`, () => {
-    if (estate.scope(bucket)?.attrs?.publicAccessPrevention === 'enforced') return { by: 'bucket', attachedTo: bucket };
-    const eff = effectiveBoolean(policiesFor(estate, chain, 'storage.publicAccessPrevention'), ruleHolds(attrs));
-    return eff.enforced && eff.from ? { by: 'org_policy', attachedTo: eff.from.node, policyId: eff.from.id } : undefined;
-  });
+export function publicAccessPrevention(estate: GcpEstate, storage: StorageParts, chain: readonly string[], attrs: RequestAttributes): PublicAccessPrevention | undefined {
+  const known = estate.cache<PublicAccessPrevention | null>('pap');
+  let pap = known.get(storage.bucket);
+  if (pap === undefined) known.set(storage.bucket, (pap = bucketPap(estate, storage.bucket, chain, attrs) ?? null));
+  return pap ?? undefined;
+}
+
+function bucketPap(estate: GcpEstate, name: string, chain: readonly string[], attrs: RequestAttributes): PublicAccessPrevention | undefined {
+  const bucket = `//storage.googleapis.com/projects/_/buckets/${name}`;
+  if (estate.scope(bucket)?.attrs?.publicAccessPrevention === 'enforced') return { by: 'bucket', attachedTo: bucket };
+  const eff = effectiveBoolean(policiesFor(estate, chain, 'storage.publicAccessPrevention'), ruleHolds(attrs));
+  return eff.enforced && eff.from ? { by: 'org_policy', attachedTo: eff.from.node, policyId: eff.from.id } : undefined;
 }
 
 /** The Cloud Identity customer a member belongs to, for domain restricted sharing. */

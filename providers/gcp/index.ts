@@ -26,7 +26,7 @@ export const gcp: ProviderModule = {
   compile: (snapshot, warn) => new GcpEstate(snapshot, warn),
   simulateIn(snapshot, body) {
     const { req, guardrail } = prepare(estateOf(snapshot), body as GcpSimulateBody);
-    return explain(snapshot, evaluate(req), guardrail);
+    return explain(evaluate(req), guardrail);
   },
   describePrincipal(snapshot, id) {
     const estate = estateOf(snapshot);

@@ -110,71 +110,121 @@ export interface MemberContext {
   canonicalNode(name: string): string;
 }
 
-/** A check whose words are built only when an answer shows them: most checks of a request are never shown. */
-class Check implements MemberCheck {
-  private text: string | undefined;
-  readonly public: boolean;
-  constructor(
-    readonly membership: Membership,
-    private readonly say: () => string,
-    pub: boolean,
-  ) {
-    this.public = pub;
-  }
-  get why(): string {
-    return (this.text ??= this.say());
-  }
-}
-
-const yes = (why: () => string, pub = false): MemberCheck => new Check('MATCHED', why, pub);
-const no = (why: () => string): MemberCheck => new Check('NOT_MATCHED', why, false);
-
-export function matchMember(m: Member, caller: Caller, ctx: MemberContext): MemberCheck {
+/**
+ * Does the member include the caller? No words here: most checks of a request are never shown, so a check's
+ * words (`describe`) are built only when an answer shows them.
+ */
+export function memberMatches(m: Member, caller: Caller, ctx: MemberContext): boolean {
   switch (m.kind) {
     case 'allUsers':
-      return yes(() => 'allUsers includes everyone, signed in or not', true);
+      return true;
     case 'allAuthenticatedUsers':
       // https://cloud.google.com/iam/docs/principals-overview#all-authenticated-users: federated identities are not included.
-      if (caller.kind === 'user' || caller.kind === 'serviceAccount') return yes(() => 'allAuthenticatedUsers includes every Google account and service account', true);
-      return no(() => caller.kind === 'anonymous' ? 'the caller is not signed in' : 'allAuthenticatedUsers excludes workforce and workload identity federation identities');
+      return caller.kind === 'user' || caller.kind === 'serviceAccount';
     case 'deleted':
-      return no(() => `${m.of} was deleted: a deleted principal's binding matches nobody, even a new account with the same email`);
+    case 'unsupported':
+      return false;
     case 'user':
     case 'serviceAccount':
-      return caller.kind === m.kind && caller.email === m.email ? yes(() => `the caller is ${m.kind}:${m.email}`) : no(() => `the caller is not ${m.kind}:${m.email}`);
+      return caller.kind === m.kind && caller.email === m.email;
     case 'group':
-      return caller.groups.has(`group:${m.email}`) ? yes(() => `the caller is a member of group ${m.email}`) : no(() => `the caller is not a member of group ${m.email}`);
+      return caller.groups.has(groupId(m));
     case 'domain': {
-      if (caller.kind !== 'user' || !caller.email) return no(() => `domain:${m.domain} covers the accounts of a Cloud Identity or Workspace customer; the caller is not one`);
+      if (caller.kind !== 'user' || !caller.email) return false;
       const want = ctx.customerOfDomain(m.domain);
-      if (want !== undefined && caller.customerId !== undefined) return want === caller.customerId ? yes(() => `the caller's domain belongs to customer ${want}, which owns ${m.domain}`) : no(() => `the caller's customer ${caller.customerId} does not own ${m.domain}`);
-      const domain = caller.email.slice(caller.email.lastIndexOf('@') + 1);
-      return domain === m.domain ? yes(() => `the caller's email is in ${m.domain}`) : no(() => `the caller's email is not in ${m.domain}`);
+      // The customer that owns the domain decides when both customers are known; else the email's domain.
+      if (want !== undefined && caller.customerId !== undefined) return want === caller.customerId;
+      return caller.email.slice(caller.email.lastIndexOf('@') + 1) === m.domain;
     }
     case 'customer':
-      return caller.kind === 'user' && caller.customerId === m.id ? yes(() => `the caller belongs to Cloud Identity customer ${m.id}`) : no(() => `the caller does not belong to Cloud Identity customer ${m.id}`);
+      return caller.kind === 'user' && caller.customerId === m.id;
     case 'projectRole':
-      return ctx.holdsBasicRole(m.project, m.role) ? yes(() => `the caller holds roles/${m.role} on project ${m.project}`) : no(() => `the caller does not hold roles/${m.role} on project ${m.project}`);
+      return ctx.holdsBasicRole(m.project, m.role);
     case 'principal':
-      return caller.kind === 'federated' && caller.text === m.uri ? yes(() => `the caller is ${m.uri}`) : no(() => `the caller is not ${m.uri}`);
+      return caller.kind === 'federated' && caller.text === m.uri;
     case 'poolSet':
-      return matchPoolSet(m, caller);
-    case 'saSet': {
-      if (caller.kind !== 'serviceAccount' || (m.agents && !caller.serviceAgent)) return no(() => `the caller is not a ${m.agents ? 'service agent' : 'service account'}`);
-      const node = ctx.canonicalNode(m.node);
-      return caller.projectChain?.includes(node) ? yes(() => `the caller's project is in ${node}`) : no(() => `the caller's project is not in ${node}`);
-    }
-    case 'unsupported':
-      return no(() => `${m.text} is not a principal identifier iamsim can match`);
+      if (caller.kind !== 'federated' || caller.pool !== m.pool) return false;
+      if (m.selector === '*') return true;
+      if (m.selector === 'namespace') return caller.subject?.startsWith(`ns/${m.value}/`) ?? false;
+      return caller.groups.has(poolSetKey(m));
+    case 'saSet':
+      if (caller.kind !== 'serviceAccount' || (m.agents && !caller.serviceAgent)) return false;
+      return caller.projectChain?.includes(ctx.canonicalNode(m.node)) ?? false;
   }
 }
 
-function matchPoolSet(m: Extract<Member, { kind: 'poolSet' }>, caller: Caller): MemberCheck {
-  if (caller.kind !== 'federated' || caller.pool !== m.pool) return no(() => `the caller is not an identity of ${m.pool}`);
-  if (m.selector === '*') return yes(() => `the caller is an identity of ${m.pool}`);
-  if (m.selector === 'namespace') return caller.subject?.startsWith(`ns/${m.value}/`) ? yes(() => `the caller's Kubernetes namespace is ${m.value}`) : no(() => `the caller's Kubernetes namespace is not ${m.value}`);
-  const key = `principalSet://${m.pool}/${m.selector}/${m.value}`;
-  return caller.groups.has(key) ? yes(() => `the caller is in ${key}`) : no(() => `the caller is not in ${key} (as far as the snapshot's group memberships tell)`);
+/** A bound group's graph id, made once per parsed member (not once per check). */
+const groupIds = new WeakMap<Member, string>();
+function groupId(m: Extract<Member, { email: string }>): string {
+  let id = groupIds.get(m);
+  if (id === undefined) groupIds.set(m, (id = `group:${m.email}`));
+  return id;
+}
+
+const poolSetKey = (m: Extract<Member, { kind: 'poolSet' }>) => `principalSet://${m.pool}/${m.selector}/${m.value}`;
+
+/** How a member matched the caller, or why not, in words. */
+function describe(m: Member, caller: Caller, ctx: MemberContext, matched: boolean): string {
+  const not = matched ? '' : 'not ';
+  switch (m.kind) {
+    case 'allUsers':
+      return 'allUsers includes everyone, signed in or not';
+    case 'allAuthenticatedUsers':
+      if (matched) return 'allAuthenticatedUsers includes every Google account and service account';
+      return caller.kind === 'anonymous' ? 'the caller is not signed in' : 'allAuthenticatedUsers excludes workforce and workload identity federation identities';
+    case 'deleted':
+      return `${m.of} was deleted: a deleted principal's binding matches nobody, even a new account with the same email`;
+    case 'unsupported':
+      return `${m.text} is not a principal identifier iamsim can match`;
+    case 'user':
+    case 'serviceAccount':
+      return `the caller is ${not}${m.kind}:${m.email}`;
+    case 'group':
+      return `the caller is ${not}a member of group ${m.email}`;
+    case 'domain': {
+      if (caller.kind !== 'user' || !caller.email) return `domain:${m.domain} covers the accounts of a Cloud Identity or Workspace customer; the caller is not one`;
+      const want = ctx.customerOfDomain(m.domain);
+      if (want !== undefined && caller.customerId !== undefined) return matched ? `the caller's domain belongs to customer ${want}, which owns ${m.domain}` : `the caller's customer ${caller.customerId} does not own ${m.domain}`;
+      return `the caller's email is ${not}in ${m.domain}`;
+    }
+    case 'customer':
+      return matched ? `the caller belongs to Cloud Identity customer ${m.id}` : `the caller does not belong to Cloud Identity customer ${m.id}`;
+    case 'projectRole':
+      return `the caller ${matched ? 'holds' : 'does not hold'} roles/${m.role} on project ${m.project}`;
+    case 'principal':
+      return `the caller is ${not}${m.uri}`;
+    case 'poolSet':
+      if (caller.kind !== 'federated' || caller.pool !== m.pool) return `the caller is not an identity of ${m.pool}`;
+      if (m.selector === '*') return `the caller is an identity of ${m.pool}`;
+      if (m.selector === 'namespace') return `the caller's Kubernetes namespace is ${not}${m.value}`;
+      return matched ? `the caller is in ${poolSetKey(m)}` : `the caller is not in ${poolSetKey(m)} (as far as the snapshot's group memberships tell)`;
+    case 'saSet':
+      if (caller.kind !== 'serviceAccount' || (m.agents && !caller.serviceAgent)) return `the caller is not a ${m.agents ? 'service agent' : 'service account'}`;
+      return `the caller's project is ${not}in ${ctx.canonicalNode(m.node)}`;
+  }
+}
+
+/** A check whose words are built only when an answer shows them. */
+class Check implements MemberCheck {
+  private text: string | undefined;
+  readonly membership: Membership;
+  readonly public: boolean;
+  constructor(
+    private readonly member: Member,
+    private readonly caller: Caller,
+    private readonly ctx: MemberContext,
+    matched: boolean,
+  ) {
+    this.membership = matched ? 'MATCHED' : 'NOT_MATCHED';
+    this.public = matched && (member.kind === 'allUsers' || member.kind === 'allAuthenticatedUsers');
+  }
+  get why(): string {
+    return (this.text ??= describe(this.member, this.caller, this.ctx, this.membership === 'MATCHED'));
+  }
+}
+
+export function matchMember(m: Member, caller: Caller, ctx: MemberContext): MemberCheck {
+  return new Check(m, caller, ctx, memberMatches(m, caller, ctx));
 }
 
 /** The graph id of a caller or group member written in any accepted form (a bare email is a user or service account). */
@@ -188,7 +238,7 @@ export function principalId(text: string): string {
     case 'principal':
       return m.uri;
     case 'poolSet':
-      return `principalSet://${m.pool}/${m.selector}/${m.value}`;
+      return poolSetKey(m);
     default:
       if (/^[^@\s:]+@[^@\s]+$/.test(text)) return isServiceAccountEmail(text) ? `serviceAccount:${lower(text)}` : `user:${lower(text)}`;
       return text;

@@ -10,12 +10,12 @@ import { InputError, pointerToken } from '../../src/core/problem.js';
 import { isKnownPermission, toV1Permission, toV2Permission } from './catalog.js';
 import { CONTEXT_ATTRIBUTES, requestAttributes } from './conditions.js';
 import { compileAllow, compileDeny, type AllowPolicy, type DenyPolicy, type GcpEstate } from './estate.js';
-import type { GcpRequest } from './evaluate.js';
+import type { GcpRequest, StorageParts } from './evaluate.js';
 import { checkGuardrails, publicAccessPrevention, type Change, type Guardrail } from './guardrails.js';
 import { isObj, type Obj } from './inputs.js';
 import { denyAttachment } from './load.js';
 import { parseMember, principalId, serviceAccountProject, type Caller } from './members.js';
-import { parseFullName, resourceTypeOf, storageParts } from './names.js';
+import { parseFullName, resourceTypeOf, storageParts, type FullName } from './names.js';
 
 export interface GcpOverlay {
   allowPolicies?: { resource: string; policy: Obj | null }[];
@@ -48,11 +48,17 @@ export interface Prepared {
   guardrail?: Guardrail;
 }
 
+/** Both spellings of a known permission (remembered per snapshot). */
 function parsePermission(estate: GcpEstate, action: string): { v1: string; v2: string } {
-  const v1 = toV1Permission(action);
-  if (!v1) throw new InputError('invalid_request', '/action', `'${action}' is not a permission: expected service.resource.verb (v1) or service.googleapis.com/resource.verb (v2)`);
-  if (!isKnownPermission(v1) && !estate.customPermissions.has(v1)) throw new InputError('invalid_request', '/action', `permission '${action}' is unknown: no predefined role or custom role of the snapshot contains it`);
-  return { v1, v2: toV2Permission(v1) };
+  const known = estate.cache<{ v1: string; v2: string }>('permissions');
+  let p = known.get(action);
+  if (!p) {
+    const v1 = toV1Permission(action);
+    if (!v1) throw new InputError('invalid_request', '/action', `'${action}' is not a permission: expected service.resource.verb (v1) or service.googleapis.com/resource.verb (v2)`);
+    if (!isKnownPermission(v1) && !estate.customPermissions.has(v1)) throw new InputError('invalid_request', '/action', `permission '${action}' is unknown: no predefined role or custom role of the snapshot contains it`);
+    known.set(action, (p = { v1, v2: toV2Permission(v1) }));
+  }
+  return p;
 }
 
 /**
@@ -62,20 +68,38 @@ function parsePermission(estate: GcpEstate, action: string): { v1: string; v2: s
  * storage.objects.* permissions.
  */
 export function permissionApplies(estate: GcpEstate, v1: string, resource: string): boolean {
-  if (estate.isCrm(resource)) return true;
   const full = parseFullName(resource);
-  const v2 = toV2Permission(v1);
-  if (!full || v2.slice(0, v2.indexOf('/')) !== full.host) return false;
-  const storage = full.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined;
+  return applies(estate, v1, toV2Permission(v1), resource, full, full?.host === 'storage.googleapis.com' ? storageParts(full.relative) : undefined);
+}
+
+function applies(estate: GcpEstate, v1: string, v2: string, resource: string, full: FullName | undefined, storage: StorageParts | undefined): boolean {
+  if (estate.isCrm(resource)) return true;
+  if (!full || !v2.startsWith(full.host) || v2.charCodeAt(full.host.length) !== SLASH) return false;
   return storage?.object === undefined || v1.startsWith('storage.objects.');
 }
 
-function checkApplies(estate: GcpEstate, v1: string, resource: string): void {
-  if (!permissionApplies(estate, v1, resource)) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${resourceTypeOf(resource) ?? parseFullName(resource)!.host} resources`);
+const SLASH = 0x2f;
+
+function checkApplies(estate: GcpEstate, v1: string, v2: string, target: Target): void {
+  const resource = target.chain[0]!;
+  if (!applies(estate, v1, v2, resource, target.full, target.storage)) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${resourceTypeOf(resource) ?? target.full.host} resources`);
 }
 
-/** The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be callers. */
+/**
+ * The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be
+ * callers. A principal of the snapshot resolves the same way every time (and with no warning): remembered.
+ */
 export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
+  const known = estate.cache<Caller>('callers');
+  let caller = known.get(text);
+  if (!caller) {
+    caller = findCaller(estate, text, warnings);
+    if (estate.snapshot.graph.principal(caller.id)) known.set(text, caller);
+  }
+  return caller;
+}
+
+function findCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
   const g = estate.snapshot.graph;
   if (text === 'allUsers' || text === 'anonymous') return { text, kind: 'anonymous', id: 'allUsers', groups: new Set() };
   // Some signed-in Google account the snapshot does not know: only allAuthenticatedUsers and allUsers bindings
@@ -87,7 +111,7 @@ export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning
     throw new InputError('invalid_request', '/principal', `the principal must be one identity (a user, a service account or a federated principal://), not ${text}: groups and domains cannot sign in`);
   }
   const id = principalId(text);
-  const groups = new Set(g.groupsOf(id));
+  const groups = estate.groupsOf(id);
   if (m.kind === 'principal') {
     const pool = m.uri.slice('principal://'.length, m.uri.indexOf('/subject/'));
     if (!g.principal(id)) warnings.push({ code: 'principal_not_in_snapshot', pointer: '/principal', message: `${text} is not in the snapshot: only pool-wide (*) and subject bindings can match it` });
@@ -111,17 +135,29 @@ export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning
   return caller;
 }
 
-function resolveResource(estate: GcpEstate, name: string, warnings: Warning[]): string[] {
+interface Target {
+  /** The resource (canonical) and its ancestors, resource first. */
+  chain: readonly string[];
+  /** The resource's full name, parsed. */
+  full: FullName;
+  /** The snapshot node the resource is evaluated at: itself, or its nearest known ancestor. */
+  node: string;
+  storage?: StorageParts;
+}
+
+function resolveResource(estate: GcpEstate, name: string, warnings: Warning[]): Target {
   if (!parseFullName(name)) throw new InputError('invalid_request', '/resource', `'${name}' is not a full resource name: expected //SERVICE.googleapis.com/RELATIVE_NAME, e.g. //storage.googleapis.com/projects/_/buckets/b1`);
   const canonical = estate.canonical(name);
   const node = estate.nearestNode(canonical);
-  const g = estate.snapshot.graph;
-  if (!node) throw notFound('/resource', 'resource', canonical, g.data.scopes.filter((s) => s.provider === 'gcp').map((s) => s.id));
-  const chain = g.ancestors(node.id).map((s) => s.id);
-  if (node.id === canonical) return chain;
-  const object = storageParts(parseFullName(canonical)!.relative)?.object !== undefined;
-  if (!object) warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${canonical} is not in the snapshot: evaluated with the policies of ${node.id} and its ancestors` });
-  return [canonical, ...chain];
+  if (!node) throw notFound('/resource', 'resource', canonical, estate.snapshot.graph.data.scopes.filter((s) => s.provider === 'gcp').map((s) => s.id));
+  const full = parseFullName(canonical)!;
+  const parts = storageParts(full.relative);
+  const chain = estate.chainOf(node.id);
+  const target: Target = { chain, full, node: node.id, storage: parts && full.host === 'storage.googleapis.com' ? parts : undefined };
+  if (node.id === canonical) return target;
+  if (parts?.object === undefined) warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${canonical} is not in the snapshot: evaluated with the policies of ${node.id} and its ancestors` });
+  target.chain = [canonical].concat(chain);
+  return target;
 }
 
 /** What `context` may carry: the request-time facts, and the resource attributes (which override derived ones). */
@@ -172,7 +208,19 @@ function changeOf(estate: GcpEstate, permission: string, resource: string, body:
   return change;
 }
 
-function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): { allow: AllowPolicy[]; allowAt: (node: string) => AllowPolicy | undefined; deny: { node: string; policies: readonly DenyPolicy[] }[] } {
+type Along = Pick<GcpRequest, 'allowPolicies' | 'allowAt' | 'denyPolicies'>;
+
+/** The policies along the chain: the snapshot's (per node, computed once) unless the request carries an overlay. */
+function policiesAlong(estate: GcpEstate, target: Target, overlay: GcpOverlay | undefined): Along {
+  const extra = target.chain[0] !== target.node && (estate.allow.has(target.chain[0]!) || estate.deny.has(target.chain[0]!));
+  if (overlay?.allowPolicies?.length || overlay?.denyPolicies?.length || extra) return applyOverlay(estate, target.chain, overlay);
+  const known = estate.cache<Along>('along');
+  let along = known.get(target.node);
+  if (!along) known.set(target.node, (along = applyOverlay(estate, target.chain, undefined)));
+  return along;
+}
+
+function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpOverlay | undefined): Along {
   const allowOverride = new Map<string, AllowPolicy | null>();
   (overlay?.allowPolicies ?? []).forEach((a, i) => {
     const resource = estate.canonical(a.resource);
@@ -190,7 +238,7 @@ function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpO
     const policy = compileDeny(d.name, estate.canonical(at), d.policy, { file: 'request', pointer: `/overlay/denyPolicies/${i}/policy` });
     added.set(policy.attachedTo, [...(added.get(policy.attachedTo) ?? []), policy]);
   });
-  const allowAt = (node: string) => (allowOverride.has(node) ? (allowOverride.get(node) ?? undefined) : estate.allow.get(node));
+  const allowAt = allowOverride.size ? (node: string) => (allowOverride.has(node) ? (allowOverride.get(node) ?? undefined) : estate.allow.get(node)) : estate.allowAt;
   const allow: AllowPolicy[] = [];
   const deny: { node: string; policies: readonly DenyPolicy[] }[] = [];
   for (const node of chain) {
@@ -199,27 +247,35 @@ function applyOverlay(estate: GcpEstate, chain: readonly string[], overlay: GcpO
     const d = removed.size || added.size ? [...estate.denyAt(node).filter((p) => !removed.has(p.name)), ...(added.get(node) ?? [])] : estate.denyAt(node);
     if (d.length) deny.push({ node, policies: d });
   }
-  return { allow, allowAt, deny };
+  return { allowPolicies: allow, allowAt, denyPolicies: deny };
+}
+
+/**
+ * An optional field of the body: own properties only, as a body is plain JSON. (Reading an absent property of
+ * an object built by spreading another, `{ ...base, principal }`, takes V8's slow path: half a microsecond.)
+ */
+function optional<K extends keyof GcpSimulateBody>(body: GcpSimulateBody, key: K): GcpSimulateBody[K] | undefined {
+  return Object.hasOwn(body, key) ? body[key] : undefined;
 }
 
 export function prepare(estate: GcpEstate, body: GcpSimulateBody): Prepared {
   const warnings: Warning[] = [];
   const { v1, v2 } = parsePermission(estate, body.action);
-  const chain = resolveResource(estate, body.resource, warnings);
+  const target = resolveResource(estate, body.resource, warnings);
+  const chain = target.chain;
   const resource = chain[0]!;
-  checkApplies(estate, v1, resource);
+  checkApplies(estate, v1, v2, target);
   const caller = resolveCaller(estate, body.principal, warnings);
-  const context = body.context ?? {};
+  const context = optional(body, 'context') ?? {};
   checkContext(context);
-  const change = changeOf(estate, v1, resource, body.requestBody);
-  const attrs = { ...requestAttributes(resource, v1, context, change?.modifiedRoles), tags: estate.effectiveTags(chain.find((n) => estate.scope(n)) ?? resource) };
-  const { allow, allowAt, deny } = applyOverlay(estate, chain, body.overlay);
+  const change = changeOf(estate, v1, resource, optional(body, 'requestBody'));
+  const attrs = requestAttributes(resource, target.full, v1, context, change?.modifiedRoles, estate.effectiveTags(target.node));
+  const along = policiesAlong(estate, target, optional(body, 'overlay'));
+  const pap = target.storage && publicAccessPrevention(estate, target.storage, chain, attrs);
   const req: GcpRequest = {
-    estate, caller, permission: v1, permissionV2: v2, resource, chain, chainSet: new Set(chain), attrs,
-    allowPolicies: allow, allowAt, denyPolicies: deny, warnings, full: body.options?.explain === 'full',
+    estate, caller, permission: v1, permissionV2: v2, resource, chain, storage: target.storage, attrs,
+    allowPolicies: along.allowPolicies, allowAt: along.allowAt, denyPolicies: along.denyPolicies, pap, warnings, full: optional(body, 'options')?.explain === 'full',
   };
-  const pap = publicAccessPrevention(estate, resource, chain, attrs);
-  if (pap) req.pap = pap;
   const guardrail = checkGuardrails(estate, v1, resource, chain, attrs, change, pap);
   return guardrail ? { req, guardrail } : { req };
 }

@@ -36,20 +36,50 @@ function conditionExplanation(c: ConditionOutcome): Record<string, unknown> {
   };
 }
 
+/** A value in its two relevances, built once and shared (frozen) by every answer. */
+const pair = <T extends object>(make: (relevance: Relevance) => T): readonly [T, T] => [Object.freeze(make(NORMAL)), Object.freeze(make(HIGH))];
+const MEMBERSHIP_ENTRIES = {
+  MATCHED: pair((relevance) => ({ membership: MEMBERSHIP.MATCHED, relevance })),
+  NOT_MATCHED: pair((relevance) => ({ membership: MEMBERSHIP.NOT_MATCHED, relevance })),
+  UNKNOWN: pair((relevance) => ({ membership: MEMBERSHIP.UNKNOWN, relevance })),
+};
+const membershipEntry = (m: keyof typeof MEMBERSHIP, high: boolean) => MEMBERSHIP_ENTRIES[m][high ? 1 : 0];
+const PERMISSION_ENTRIES = [
+  pair((relevance) => ({ permissionMatchingState: 'PERMISSION_PATTERN_NOT_MATCHED', relevance })),
+  pair((relevance) => ({ permissionMatchingState: 'PERMISSION_PATTERN_MATCHED', relevance })),
+] as const;
+const permissionEntry = (matched: boolean, high: boolean) => PERMISSION_ENTRIES[matched ? 1 : 0][high ? 1 : 0];
+
+/**
+ * An object keyed by principal or permission text. Null-prototype: arbitrary keys cannot reach Object.prototype,
+ * and V8 keeps it a dictionary instead of making a hidden class for every new key (which costs a microsecond each).
+ */
+const keyed = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
+
 function memberships(list: MemberResult[], high: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const m of list) out[m.text] = { membership: MEMBERSHIP[m.check.membership], relevance: rel(high && m.check.membership === 'MATCHED') };
+  const out = keyed();
+  for (const m of list) out[m.text] = membershipEntry(m.check.membership, high && m.check.membership === 'MATCHED');
   return out;
 }
+
+function permissions(list: { pattern: string; matched: boolean }[], high: boolean): Record<string, unknown> {
+  const out = keyed();
+  for (const p of list) out[p.pattern] = permissionEntry(p.matched, high && p.matched);
+  return out;
+}
+
+const ALLOW_ACCESS = { GRANTED: 'ALLOW_ACCESS_STATE_GRANTED', NOT_GRANTED: 'ALLOW_ACCESS_STATE_NOT_GRANTED', UNKNOWN_CONDITIONAL: 'ALLOW_ACCESS_STATE_UNKNOWN_CONDITIONAL' } as const;
+const PAB_ACCESS = { ALLOWED: 'PAB_ACCESS_STATE_ALLOWED', NOT_ALLOWED: 'PAB_ACCESS_STATE_NOT_ALLOWED', NOT_ENFORCED: 'PAB_ACCESS_STATE_NOT_ENFORCED' } as const;
+const DENY_ACCESS = { DENIED: 'DENY_ACCESS_STATE_DENIED', NOT_DENIED: 'DENY_ACCESS_STATE_NOT_DENIED', UNKNOWN_CONDITIONAL: 'DENY_ACCESS_STATE_UNKNOWN_CONDITIONAL' } as const;
 
 function bindingExplanation(b: BindingResult): Record<string, unknown> {
   const included = b.rolePermission === 'INCLUDED';
   const out: Record<string, unknown> = {
-    allowAccessState: `ALLOW_ACCESS_STATE_${b.state}`,
+    allowAccessState: ALLOW_ACCESS[b.state],
     role: b.binding.role,
     rolePermission: ROLE_PERMISSION[b.rolePermission],
     rolePermissionRelevance: rel(included),
-    combinedMembership: { membership: MEMBERSHIP[b.membership], relevance: rel(included) },
+    combinedMembership: membershipEntry(b.membership, included),
     memberships: memberships(b.members, included),
     relevance: rel(included || b.state !== 'NOT_GRANTED'),
   };
@@ -60,17 +90,16 @@ function bindingExplanation(b: BindingResult): Record<string, unknown> {
 
 function ruleExplanation(r: RuleResult): Record<string, unknown> {
   const high = r.state !== 'NOT_DENIED';
-  const perms = (list: { pattern: string; matched: boolean }[]) => Object.fromEntries(list.map((p) => [p.pattern, { permissionMatchingState: p.matched ? 'PERMISSION_PATTERN_MATCHED' : 'PERMISSION_PATTERN_NOT_MATCHED', relevance: rel(high && p.matched) }]));
   const out: Record<string, unknown> = {
-    denyAccessState: `DENY_ACCESS_STATE_${r.state}`,
+    denyAccessState: DENY_ACCESS[r.state],
     relevance: rel(high),
-    combinedDeniedPermission: { permissionMatchingState: r.permissionDenied ? 'PERMISSION_PATTERN_MATCHED' : 'PERMISSION_PATTERN_NOT_MATCHED', relevance: rel(high) },
-    deniedPermissions: perms(r.deniedPermissions),
-    combinedExceptionPermission: { permissionMatchingState: r.permissionExcepted ? 'PERMISSION_PATTERN_MATCHED' : 'PERMISSION_PATTERN_NOT_MATCHED', relevance: rel(r.permissionExcepted) },
-    exceptionPermissions: perms(r.exceptionPermissions),
-    combinedDeniedPrincipal: { membership: MEMBERSHIP[r.denied.membership], relevance: rel(high) },
+    combinedDeniedPermission: permissionEntry(r.permissionDenied, high),
+    deniedPermissions: permissions(r.deniedPermissions, high),
+    combinedExceptionPermission: permissionEntry(r.permissionExcepted, r.permissionExcepted),
+    exceptionPermissions: permissions(r.exceptionPermissions, high),
+    combinedDeniedPrincipal: membershipEntry(r.denied.membership, high),
     deniedPrincipals: memberships(r.denied.members, high),
-    combinedExceptionPrincipal: { membership: MEMBERSHIP[r.exceptions.membership], relevance: rel(r.exceptions.membership === 'MATCHED') },
+    combinedExceptionPrincipal: membershipEntry(r.exceptions.membership, r.exceptions.membership === 'MATCHED'),
     exceptionPrincipals: memberships(r.exceptions.members, true),
   };
   if (r.rule.condition) out.condition = { ...r.rule.condition.input };
@@ -82,10 +111,10 @@ function ruleExplanation(r: RuleResult): Record<string, unknown> {
 function pabExplanation(e: PabEntry, full: boolean): Record<string, unknown> {
   const binding: Record<string, unknown> = { policyBindingState: e.bindingApplies ? 'POLICY_BINDING_STATE_ENFORCED' : 'POLICY_BINDING_STATE_NOT_ENFORCED', policyBinding: full ? e.binding.document : { name: e.binding.name }, relevance: rel(e.state === 'NOT_ALLOWED') };
   if (e.condition) binding.conditionExplanation = conditionExplanation(e.condition);
-  const out: Record<string, unknown> = { bindingAndPolicyAccessState: `PAB_ACCESS_STATE_${e.state}`, relevance: rel(e.state === 'NOT_ALLOWED'), explainedPolicyBinding: binding };
+  const out: Record<string, unknown> = { bindingAndPolicyAccessState: PAB_ACCESS[e.state], relevance: rel(e.state === 'NOT_ALLOWED'), explainedPolicyBinding: binding };
   if (e.policy) {
     out.explainedPolicy = {
-      policyAccessState: `PAB_ACCESS_STATE_${e.state}`,
+      policyAccessState: PAB_ACCESS[e.state],
       policy: full ? e.policy.document : { name: e.policy.name },
       relevance: rel(e.state === 'NOT_ALLOWED'),
       policyVersion: { version: e.policy.version, enforcementState: e.versionCovers ? 'PAB_POLICY_ENFORCEMENT_STATE_ENFORCED' : 'PAB_POLICY_ENFORCEMENT_STATE_NOT_ENFORCED' },
@@ -115,33 +144,34 @@ export function troubleshooter(ev: Evaluation, decision: Decision['decision'], g
     overallAccessState: OVERALL[decision],
     accessTuple: { principal: req.caller.email ?? req.caller.text, fullResourceName: req.resource, permission: req.permission, permissionFqdn: req.permissionV2, conditionContext },
     allowPolicyExplanation: {
-      allowAccessState: `ALLOW_ACCESS_STATE_${ev.allow.state}`,
+      allowAccessState: ALLOW_ACCESS[ev.allow.state],
       relevance: rel(ev.allow.state !== 'GRANTED' || decision === 'allowed'),
       explainedPolicies: ev.allow.policies.map((p) => {
         // Summary answers keep the bindings that bear on the question (the role has the permission, or a
         // member matches); `explain: full` lists every binding, as Troubleshooter does.
         const shown = full ? p.bindings : p.bindings.filter((b) => b.rolePermission !== 'NOT_INCLUDED' || b.membership === 'MATCHED');
-        const e: Record<string, unknown> = { allowAccessState: `ALLOW_ACCESS_STATE_${p.state}`, fullResourceName: p.policy.resource, relevance: rel(p.state !== 'NOT_GRANTED' || p.bindings.some((b) => b.rolePermission === 'INCLUDED')), bindingExplanations: shown.map(bindingExplanation) };
+        const e: Record<string, unknown> = { allowAccessState: ALLOW_ACCESS[p.state], fullResourceName: p.policy.resource, relevance: rel(p.state !== 'NOT_GRANTED' || p.bindings.some((b) => b.rolePermission === 'INCLUDED')), bindingExplanations: shown.map(bindingExplanation) };
         if (full) e.policy = p.policy.document;
         return e;
       }),
     },
     denyPolicyExplanation: {
-      denyAccessState: `DENY_ACCESS_STATE_${ev.deny.state}`,
+      denyAccessState: DENY_ACCESS[ev.deny.state],
       relevance: rel(ev.deny.state !== 'NOT_DENIED'),
       permissionDeniable: true,
       explainedResources: ev.deny.resources.map((r) => ({
-        denyAccessState: `DENY_ACCESS_STATE_${r.state}`,
+        denyAccessState: DENY_ACCESS[r.state],
         fullResourceName: r.node,
         relevance: rel(r.state !== 'NOT_DENIED'),
         explainedPolicies: r.policies.map((p) => {
-          const e: Record<string, unknown> = { denyAccessState: `DENY_ACCESS_STATE_${p.state}`, policy: full ? p.policy.document : { name: p.policy.name }, relevance: rel(p.state !== 'NOT_DENIED'), ruleExplanations: (full ? p.rules : p.rules.filter((r) => r.permissionDenied)).map(ruleExplanation) };
+          // Summary answers: the rules that deny the permission (evaluate.ts leaves out the others).
+          const e: Record<string, unknown> = { denyAccessState: DENY_ACCESS[p.state], policy: full ? p.policy.document : { name: p.policy.name }, relevance: rel(p.state !== 'NOT_DENIED'), ruleExplanations: p.rules.map(ruleExplanation) };
           return e;
         }),
       })),
     },
     pabPolicyExplanation: {
-      principalAccessBoundaryAccessState: `PAB_ACCESS_STATE_${ev.pab.state}`,
+      principalAccessBoundaryAccessState: PAB_ACCESS[ev.pab.state],
       relevance: rel(ev.pab.state === 'NOT_ALLOWED'),
       explainedBindingsAndPolicies: ev.pab.entries.map((e) => pabExplanation(e, full)),
     },
