@@ -25,8 +25,8 @@ export function splitArn(value: string): Arn | undefined {
   return { partition: parts[1]!, service: parts[2]!, region: parts[3]!, account: parts[4]!, resource: value.slice(start) };
 }
 
-/** The reason an ARN given in a request is unusable, or undefined when it is fine. */
-export function arnProblem(value: string): string | undefined {
+/** An ARN given in a request, split into its parts; or the reason it is unusable. */
+export function parseArn(value: string): Arn | string {
   const arn = splitArn(value);
   if (!arn) return `'${value}' is not an ARN (expected arn:partition:service:region:account:resource)`;
   if (!/^aws(-[a-z]+)*$/.test(arn.partition)) return `'${arn.partition}' is not an AWS partition`;
@@ -35,7 +35,13 @@ export function arnProblem(value: string): string | undefined {
     return `the account segment '${arn.account}' is not a 12-digit account id`;
   }
   if (arn.resource === '') return 'the resource part of the ARN is empty';
-  return undefined;
+  return arn;
+}
+
+/** The reason an ARN given in a request is unusable, or undefined when it is fine. */
+export function arnProblem(value: string): string | undefined {
+  const arn = parseArn(value);
+  return typeof arn === 'string' ? arn : undefined;
 }
 
 export function isAccountId(value: string): boolean {

@@ -5,6 +5,7 @@
  */
 import type { ConditionTrace } from '../../src/core/decision.js';
 import type { Caller } from './principal.js';
+import { remember } from './bounded.js';
 
 export type KeySource = ConditionTrace['keySource'];
 
@@ -27,10 +28,20 @@ export interface ContextFacts {
   resourceAccount?: string;
   region?: string;
   viaVpcEndpoint: boolean;
-  /** What a snapshot knows besides: tags, organization ids, unique ids (lower-case keys). */
-  extra?: ReadonlyMap<string, KeyValue>;
+  /** What a snapshot knows besides: tags, organization ids, unique ids (lower-case keys, no key in two of them). */
+  extras?: readonly Facts[];
   /** Key prefixes whose every key is known, so a missing one is absent (e.g. all of a principal's tags). */
   completePrefixes?: readonly string[];
+}
+
+/** Known keys (lower-case): a Map, or one key alone. */
+export interface Facts {
+  get(lowerKey: string): KeyValue | undefined;
+}
+
+/** One known key: cheaper than a Map for a fact made per request. */
+export function oneFact(lowerKey: string, value: KeyValue): Facts {
+  return { get: (k) => (k === lowerKey ? value : undefined) };
 }
 
 export function known(values: string[]): KeyValue {
@@ -78,48 +89,61 @@ function noPrincipalTags(c: Caller): boolean {
 
 export type RequestContext = Record<string, string | number | boolean | null | (string | number | boolean)[]>;
 
-const MAX_DERIVED = 1024;
-const derivedCache = new Map<string, Map<string, KeyValue>>();
+const MAX_CALLERS = 1024;
+const MAX_PER_CALLER = 64;
+const derivedCache = new Map<string, Map<string, Map<string, KeyValue>>>();
 
-/** The derived keys depend only on the facts: computed once per distinct caller and resource owner. */
+/**
+ * The derived keys depend only on the facts: computed once per distinct caller and resource owner. Kept by
+ * the caller's ARN first (a string the caller keeps), then by the rest, so that the keys built per request are short.
+ */
 function derived(f: ContextFacts): Map<string, KeyValue> {
   // What derive() reads: a role session's name plays no part, so all sessions of a role share an entry.
   const c = f.caller;
-  const who = c.kind === 'role_session' ? `${c.parentArn}\u0000${c.serviceLinked}` : (c.arn ?? c.display);
-  const key = `${c.kind}\u0000${who}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
-  let m = derivedCache.get(key);
-  if (!m) {
-    if (derivedCache.size >= MAX_DERIVED) derivedCache.delete(derivedCache.keys().next().value!);
-    derivedCache.set(key, (m = derive(f)));
-  }
-  return m;
+  const who = (c.kind === 'role_session' ? c.parentArn : c.arn) ?? c.display;
+  const rest = `${c.kind}\u0000${c.kind === 'role_session' ? c.serviceLinked : ''}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
+  const perCaller = derivedCache.get(who) ?? remember(derivedCache, MAX_CALLERS, who, new Map());
+  return perCaller.get(rest) ?? remember(perCaller, MAX_PER_CALLER, rest, derive(f));
 }
 
+/** The keys the request gave, then what the snapshot knows, then the derived keys; else absent or unknown. */
+class View implements ContextView {
+  constructor(
+    private readonly given: ReadonlyMap<string, KeyValue> | undefined,
+    private readonly extras: readonly Facts[],
+    private readonly base: ReadonlyMap<string, KeyValue>,
+    private readonly tagless: boolean,
+    private readonly complete: readonly string[],
+    private readonly fallback: KeyValue,
+  ) {}
+
+  get(key: string): KeyValue {
+    let v = this.given?.get(key);
+    for (let i = 0; v === undefined && i < this.extras.length; i++) v = this.extras[i]!.get(key);
+    v ??= this.base.get(key);
+    if (v) return v;
+    if (this.tagless && key.startsWith('aws:principaltag/')) return ABSENT_DERIVED;
+    for (const prefix of this.complete) if (key.startsWith(prefix)) return ABSENT_DERIVED;
+    return this.fallback;
+  }
+
+  single(key: string): SingleValue {
+    const v = this.get(key);
+    if (v.kind !== 'present') return v;
+    return v.values.length === 1 ? { kind: 'present', value: v.values[0]! } : { kind: 'absent' };
+  }
+}
+
+const NO_EXTRAS: readonly Facts[] = [];
+const NO_PREFIXES: readonly string[] = [];
+
 export function buildContext(f: ContextFacts, given: RequestContext | undefined, unknownIsAbsent: boolean): ContextView {
-  const base = derived(f);
-  const extra = f.extra;
-  const complete = f.completePrefixes ?? [];
-  const overlay = new Map<string, KeyValue>();
+  let overlay: Map<string, KeyValue> | undefined;
   if (given) {
+    overlay = new Map();
     for (const [k, v] of Object.entries(given)) {
       overlay.set(k.toLowerCase(), v === null ? { kind: 'absent', source: 'request' } : present(Array.isArray(v) ? v.map(String) : [String(v)], 'request'));
     }
   }
-  const fallback: KeyValue = unknownIsAbsent ? ABSENT_DEFAULT : UNKNOWN;
-  const tagless = noPrincipalTags(f.caller);
-  const view: ContextView = {
-    get(key) {
-      const v = overlay.get(key) ?? extra?.get(key) ?? base.get(key);
-      if (v) return v;
-      if (tagless && key.startsWith('aws:principaltag/')) return ABSENT_DERIVED;
-      for (const prefix of complete) if (key.startsWith(prefix)) return ABSENT_DERIVED;
-      return fallback;
-    },
-    single(key) {
-      const v = view.get(key);
-      if (v.kind !== 'present') return v;
-      return v.values.length === 1 ? { kind: 'present', value: v.values[0]! } : { kind: 'absent' };
-    },
-  };
-  return view;
+  return new View(overlay, f.extras ?? NO_EXTRAS, derived(f), noPrincipalTags(f.caller), f.completePrefixes ?? NO_PREFIXES, unknownIsAbsent ? ABSENT_DEFAULT : UNKNOWN);
 }

@@ -4,9 +4,12 @@
  */
 import type { PolicyRef, Warning } from '../../src/core/decision.js';
 import type { PolicyNode, PrincipalNode, ScopeNode } from '../../src/core/graph.js';
+import type { Position } from '../../src/core/json-text.js';
 import { InputError } from '../../src/core/problem.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
+import { known, type KeyValue } from './context.js';
+import { keep } from './layers.js';
 import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicyUse } from './policy.js';
 import type { Level } from './request.js';
 
@@ -44,9 +47,12 @@ export class AwsEstate {
   private readonly uses = new Map<string, PolicyUse | null>();
   private readonly scpLevels = new Map<string, Level[] | undefined>();
   private readonly orgPaths = new Map<string, string | undefined>();
-  private readonly holderUses = new Map<string, { identity: PolicyUse[]; boundary?: PolicyUse }>();
-  private readonly resourceUses = new Map<string, PolicyUse | undefined>();
+  private readonly holderUses = new Map<string, Holding>();
+  private readonly resourceViews = new Map<string, ResourceView>();
+  private readonly resourceUses = { resource: new Map<string, PolicyUse | undefined>(), trust: new Map<string, PolicyUse | undefined>() };
   private readonly rcpLevels = new Map<string, Level[] | undefined>();
+  private readonly tagged = new Map<PrincipalNode | ScopeNode, ReadonlyMap<string, KeyValue>>();
+  private readonly accounts = new Map<string, AccountFacts>();
 
   constructor(
     readonly snapshot: Snapshot,
@@ -75,9 +81,12 @@ export class AwsEstate {
     for (const p of this.principals.values()) if (p.kind === 'user' || p.kind === 'role') this.holderPolicies(p);
     for (const s of g.data.scopes) {
       if (s.kind !== 'aws:account') continue;
-      this.levels('scp', s.id);
-      this.levels('rcp', s.id);
-      this.orgPath(s.id);
+      const facts: AccountFacts = { principalOrg: this.orgKeys(s.id, 'principal'), resourceOrg: this.orgKeys(s.id, 'resource') };
+      const scps = this.levels('scp', s.id);
+      const rcps = this.levels('rcp', s.id);
+      if (scps) facts.scps = scps;
+      if (rcps) facts.rcps = rcps;
+      this.accounts.set(s.id, facts);
     }
     for (const a of g.data.attachments) if (a.kind === 'resource' || a.kind === 'trust') this.resourcePolicy(a.target, a.kind);
   }
@@ -125,7 +134,17 @@ export class AwsEstate {
     const snap = this.snapshot;
     // A document kept as JSON text in its file (URL-encoded, or a Content string) has no lines of its own:
     // its statements point at where the text starts.
-    const locate = node.attrs?.text ? () => snap.locate(file, pointer) : (rel: string) => snap.locate(file, pointer + rel);
+    let found: Map<string, Position | undefined> | undefined;
+    const locate = node.attrs?.text
+      ? () => snap.locate(file, pointer)
+      : (rel: string) => {
+          // Answers name the same few statements again and again: each is looked up once.
+          found ??= new Map();
+          if (found.has(rel)) return found.get(rel);
+          const pos = snap.locate(file, pointer + rel);
+          found.set(rel, pos);
+          return pos;
+        };
     u = { kind, ref, compiled, docPointer: pointer, file, locate };
     this.uses.set(key, u);
     return u;
@@ -165,8 +184,8 @@ export class AwsEstate {
     if (!overlay && cache.has(account)) return cache.get(account);
     const enabled = kind === 'scp' ? this.org?.scpEnabled : this.org?.rcpEnabled;
     const path = enabled ? this.path(account) : undefined;
-    const levels = path?.map((s) => ({ target: s.id, policies: this.attached([s.id], kind, (t) => this.label(t), overlay) }));
-    if (!overlay) cache.set(account, levels);
+    const levels = path?.map((s): Level => ({ target: s.id, policies: this.attached([s.id], kind, (t) => this.label(t), overlay) }));
+    if (!overlay) cache.set(account, levels && keep(levels));
     return levels;
   }
 
@@ -179,12 +198,13 @@ export class AwsEstate {
     return value;
   }
 
-  /** A user's or role's identity policies (its own and its groups') and boundary; kept unless an overlay applies. */
-  holderPolicies(holder: PrincipalNode, overlay?: Overlay): { identity: PolicyUse[]; boundary?: PolicyUse } {
+  /** A user's or role's identity policies (its own and its groups'), boundary and tags; kept unless an overlay applies. */
+  holderPolicies(holder: PrincipalNode, overlay?: Overlay): Holding {
     const seen = overlay ? undefined : this.holderUses.get(holder.id);
     if (seen) return seen;
     const targets = [holder.id, ...this.snapshot.graph.groupsOf(holder.id)];
-    const out: { identity: PolicyUse[]; boundary?: PolicyUse } = { identity: this.attached(targets, 'identity', (t) => t, overlay) };
+    const identity = this.attached(targets, 'identity', (t) => t, overlay);
+    const out: Holding = { identity: overlay ? identity : keep(identity), tags: this.tagFacts(holder, 'aws:principaltag/') };
     // One boundary per principal: an overlay's added boundary stands in for the stored one.
     const boundary = this.attached([holder.id], 'boundary', (t) => t, overlay).at(-1);
     if (boundary) out.boundary = boundary;
@@ -194,12 +214,54 @@ export class AwsEstate {
 
   /** The policy of a resource (or a role's trust policy); kept unless an overlay applies. */
   resourcePolicy(id: string, attachment: 'resource' | 'trust', overlay?: Overlay): PolicyUse | undefined {
-    const key = `${attachment}\u0000${id}`;
-    if (!overlay && this.resourceUses.has(key)) return this.resourceUses.get(key);
+    const kept = this.resourceUses[attachment];
+    if (!overlay && kept.has(id)) return kept.get(id);
     // One policy per resource: an overlay's added policy stands in for the stored one.
     const use = this.attached([id], attachment, () => id, overlay).at(-1);
-    if (!overlay) this.resourceUses.set(key, use);
+    if (!overlay) kept.set(id, use);
     return use;
+  }
+
+  /** A resource as requests use it, in one object: its policy, tags and RestrictPublicBuckets; kept unless an overlay applies. */
+  resourceView(node: ScopeNode, overlay?: Overlay): ResourceView {
+    const seen = overlay ? undefined : this.resourceViews.get(node.id);
+    if (seen) return seen;
+    const account = node.parent ? this.snapshot.graph.scope(node.parent) : undefined;
+    const view: ResourceView = {
+      node,
+      policy: this.resourcePolicy(node.id, 'resource', overlay),
+      tags: this.tagFacts(node, 'aws:resourcetag/'),
+      restrictPublic: node.attrs?.restrictPublicBuckets === true || account?.attrs?.restrictPublicBuckets === true,
+      named: new Map(),
+    };
+    if (!overlay) this.resourceViews.set(node.id, view);
+    return view;
+  }
+
+  /** A principal's tags as aws:PrincipalTag/... keys, or a resource's as aws:ResourceTag/...: built once per node. */
+  tagFacts(node: PrincipalNode | ScopeNode, prefix: 'aws:principaltag/' | 'aws:resourcetag/'): ReadonlyMap<string, KeyValue> {
+    let facts = this.tagged.get(node);
+    if (!facts) {
+      const m = new Map<string, KeyValue>();
+      for (const [k, v] of Object.entries(node.tags ?? {})) m.set(`${prefix}${k.toLowerCase()}`, known([v]));
+      this.tagged.set(node, (facts = m));
+    }
+    return facts;
+  }
+
+  /** aws:PrincipalOrgID and aws:PrincipalOrgPaths (or the Resource ones) of an account in the snapshot. */
+  private orgKeys(account: string, side: 'principal' | 'resource'): ReadonlyMap<string, KeyValue> {
+    const path = this.orgPath(account);
+    const absent: KeyValue = { kind: 'absent', source: 'derived' };
+    return new Map([
+      [`aws:${side}orgid`, path && this.org?.id ? known([this.org.id]) : absent],
+      [`aws:${side}orgpaths`, path ? known([path]) : absent],
+    ]);
+  }
+
+  /** What requests need of an account of the snapshot, built at load; undefined for an account not in it. */
+  account(id: string): AccountFacts | undefined {
+    return this.accounts.get(id);
   }
 
   isManagement(account: string | undefined): boolean {
@@ -210,6 +272,36 @@ export class AwsEstate {
   knowsAccount(account: string): boolean {
     return this.snapshot.graph.scope(account)?.kind === 'aws:account';
   }
+}
+
+/** A user's or role's policies and tags, as requests use them. */
+export interface Holding {
+  identity: PolicyUse[];
+  boundary?: PolicyUse;
+  /** aws:PrincipalTag/... */
+  tags: ReadonlyMap<string, KeyValue>;
+}
+
+/** A resource of the snapshot as requests use it. */
+export interface ResourceView {
+  node: ScopeNode;
+  policy: PolicyUse | undefined;
+  /** aws:ResourceTag/... */
+  tags: ReadonlyMap<string, KeyValue>;
+  /** RestrictPublicBuckets is on for the bucket or its account. */
+  restrictPublic: boolean;
+  /** The policy as each kind of access names it (bucket policy, key policy, ...): made on first use. */
+  named: Map<string, PolicyUse>;
+}
+
+/** An account of the snapshot as requests see it. */
+export interface AccountFacts {
+  /** Its SCP and RCP levels, root first (none when not in an organization with the policy type on). */
+  scps?: Level[];
+  rcps?: Level[];
+  /** The organization keys of a principal of the account, and of a resource it owns. */
+  principalOrg: ReadonlyMap<string, KeyValue>;
+  resourceOrg: ReadonlyMap<string, KeyValue>;
 }
 
 /** A what-if change applied at query time: nothing stored is modified. */

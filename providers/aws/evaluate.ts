@@ -7,8 +7,9 @@
  */
 import type { Tri } from '../../src/core/decision.js';
 import { supportsRcp } from './catalog.js';
-import { anyApplies, runLayer, type Hit, type LayerName, type Run } from './layers.js';
+import { anyApplies, isKept, keep, NO_HITS, runLayer, sameForAction, type Hit, type LayerName, type Run } from './layers.js';
 import type { RequestEnv } from './match.js';
+import type { PrincipalHow } from './principal.js';
 import { compilePolicy } from './policy.js';
 import { isPublicPolicy, isPublicStatement } from './public-policy.js';
 import type { AwsRequest, Level, PolicyUse } from './request.js';
@@ -112,11 +113,44 @@ function rcpApplies(req: AwsRequest): boolean | string {
   return true;
 }
 
+function levelUses(layer: 'scp' | 'rcp', lvl: Level): readonly PolicyUse[] {
+  return layer === 'rcp' ? [implicitRcp(lvl.target), ...lvl.policies] : lvl.policies;
+}
+
+/** For a level a snapshot keeps: its policies as run, and its runs by action when they are the same for every request. */
+interface KeptLevel {
+  uses: readonly PolicyUse[];
+  runs: Map<string, LevelRun | null>;
+}
+const keptLevels = new WeakMap<Level, KeptLevel>();
+/** For an account's levels: their runs by action when each level's is the same for every request. */
+const keptPaths = new WeakMap<readonly Level[], Map<string, LevelRun[] | null>>();
+const MAX_KEPT_RUNS = 256;
+
+/** A kept level's run; itself kept when it is the same for every request with the action. */
+function keptRun(layer: 'scp' | 'rcp', lvl: Level, env: RequestEnv): LevelRun {
+  let kept = keptLevels.get(lvl);
+  if (!kept) keptLevels.set(lvl, (kept = { uses: keep(levelUses(layer, lvl)), runs: new Map() }));
+  const seen = kept.runs.get(env.actionKey);
+  if (seen) return seen;
+  const levelRun = { target: lvl.target, run: runLayer(layer, kept.uses, env, false, lvl.target) };
+  if (seen === undefined && kept.runs.size < MAX_KEPT_RUNS) kept.runs.set(env.actionKey, sameForAction(kept.uses, env) ? keep(levelRun) : null);
+  return levelRun;
+}
+
+function keptPathRuns(layer: 'scp' | 'rcp', levels: readonly Level[], env: RequestEnv): LevelRun[] {
+  let runs = keptPaths.get(levels);
+  if (!runs) keptPaths.set(levels, (runs = new Map()));
+  const seen = runs.get(env.actionKey);
+  if (seen) return seen;
+  const out = levels.map((lvl) => keptRun(layer, lvl, env));
+  if (seen === undefined && runs.size < MAX_KEPT_RUNS) runs.set(env.actionKey, out.every(isKept) ? keep(out) : null);
+  return out;
+}
+
 function runLevels(layer: 'scp' | 'rcp', levels: Level[], env: RequestEnv, full: boolean): LevelRun[] {
-  return levels.map((lvl) => {
-    const uses = layer === 'rcp' ? [implicitRcp(lvl.target), ...lvl.policies] : lvl.policies;
-    return { target: lvl.target, run: runLayer(layer, uses, env, full, lvl.target) };
-  });
+  if (!full && isKept(levels)) return keptPathRuns(layer, levels, env);
+  return levels.map((lvl) => ({ target: lvl.target, run: runLayer(layer, levelUses(layer, lvl), env, full, lvl.target) }));
 }
 
 /** Each level (root first) must allow; the first that does not is the block. */
@@ -160,7 +194,7 @@ function serviceRule(req: AwsRequest): Block | undefined {
 
 export function evaluate(req: AwsRequest, full: boolean): Evaluation {
   const c = req.caller;
-  const env: RequestEnv = { caller: c, service: req.service, actionName: req.actionName, resource: req.resource, resourceParts: req.resourceParts, ctx: req.ctx, hasBoundary: !!req.boundary && hasIdentityPolicies(c.kind) };
+  const env: RequestEnv = { caller: c, service: req.service, actionName: req.actionName, actionKey: req.actionKey, resource: req.resource, resourceParts: req.resourceParts, ctx: req.ctx, hasBoundary: !!req.boundary && hasIdentityPolicies(c.kind) };
   const sameAccount = c.account !== undefined && c.account === req.resourceAccount;
   const isSession = c.kind === 'role_session' || c.kind === 'federated_user';
   const applies: Evaluation['applies'] = {
@@ -218,6 +252,21 @@ export function evaluate(req: AwsRequest, full: boolean): Evaluation {
   return ev;
 }
 
+/** The hits that apply or may apply. */
+function trueHits(hs: Hit[] | undefined): Hit[] {
+  return hs?.length ? hs.filter((h) => h.out.applies !== false) : NO_HITS;
+}
+
+/** The hits that surely apply. */
+function trueOf(hs: Hit[]): Hit[] {
+  return hs.length ? hs.filter((h) => h.out.applies === true) : NO_HITS;
+}
+
+/** The resource-policy allows that name the caller in one of these ways. */
+function byHow(hits: Hit[], how: PrincipalHow, or?: PrincipalHow): Hit[] {
+  return hits.length ? hits.filter((h) => h.out.how === how || (or !== undefined && h.out.how === or)) : NO_HITS;
+}
+
 interface GrantPath {
   factors: Factor[];
   grants: Hit[];
@@ -232,9 +281,8 @@ interface GrantPath {
  */
 function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boolean, applies: Evaluation['applies']): GrantPath {
   const c = req.caller;
-  const trueHits = (hs: Hit[] | undefined) => (hs ?? []).filter((h) => h.out.applies !== false);
   let rbpAllows = trueHits(runs.resource?.allows);
-  const bpaBlocked: Hit[] = [];
+  let bpaBlocked = NO_HITS;
 
   // S3 Block Public Access, RestrictPublicBuckets: a public bucket policy serves only AWS service principals
   // and principals of the bucket owner's account; every other grant in it is ignored.
@@ -243,14 +291,13 @@ function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boole
       ? true
       : 'the bucket policy is not public';
     if (applies.s3_block_public_access === true && !sameAccount && c.kind !== 'service') {
-      bpaBlocked.push(...rbpAllows);
-      rbpAllows = [];
+      bpaBlocked = rbpAllows;
+      rbpAllows = NO_HITS;
     }
   }
-  const byHow = (...hows: string[]) => rbpAllows.filter((h) => hows.includes(h.out.how ?? ''));
-  const direct = byHow('wildcard', 'direct');
-  const via = byHow('via_parent');
-  const account = byHow('account');
+  const direct = byHow(rbpAllows, 'wildcard', 'direct');
+  const via = byHow(rbpAllows, 'via_parent');
+  const account = byHow(rbpAllows, 'account');
   const gDirect = anyApplies(direct);
   const gVia = anyApplies(via);
   const gAccount = anyApplies(account);
@@ -279,12 +326,14 @@ function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boole
   const sp: Tri = runs.session ? anyApplies(spHits) : c.kind === 'federated_user' ? false : true;
 
   const identityF = (value: Tri, hits: Hit[]) => layerFactor('identity', value, hits, { kind: 'missing_grant', why: 'no identity-based policy allows the request' });
-  const pbF = layerFactor('permissions_boundary', pb, pbHits, { kind: 'blocked_by_guardrail', use: req.boundary!, why: 'the permissions boundary does not allow the request' });
-  const spBlock: Omit<Block, 'layer'> = { kind: 'blocked_by_guardrail', why: runs.session ? 'the session policy does not allow the request' : 'a federated user without a session policy has no permissions' };
-  if (req.session) spBlock.use = req.session;
-  const spF = layerFactor('session', sp, spHits, spBlock);
+  // The boundary's and the session policy's factors, made only where a branch needs them.
+  const pbF = () => layerFactor('permissions_boundary', pb, pbHits, { kind: 'blocked_by_guardrail', use: req.boundary!, why: 'the permissions boundary does not allow the request' });
+  const spF = () => {
+    const spBlock: Omit<Block, 'layer'> = { kind: 'blocked_by_guardrail', why: runs.session ? 'the session policy does not allow the request' : 'a federated user without a session policy has no permissions' };
+    if (req.session) spBlock.use = req.session;
+    return layerFactor('session', sp, spHits, spBlock);
+  };
   const rootGrant = c.kind === 'root';
-  const trueOf = (hs: Hit[]) => hs.filter((h) => h.out.applies === true);
 
   const trustMode = req.service === 'sts' && TRUST_ACTIONS.has(req.actionName) && req.resource.includes(':role/');
   const keyMode = req.service === 'kms';
@@ -292,7 +341,7 @@ function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boole
     // Cross-account: the principal's account and the resource's account must both allow.
     const g = or(gDirect, gVia, gAccount);
     return {
-      factors: [identityF(id, idHits), pbF, spF, resourceFactor(g, [...direct, ...via, ...account])],
+      factors: [identityF(id, idHits), pbF(), spF(), resourceFactor(g, [...direct, ...via, ...account])],
       grants: [...trueOf(idHits), ...trueOf([...direct, ...via, ...account])],
       rootGrant,
       bpaBlocked,
@@ -314,16 +363,16 @@ function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boole
     const any = or(gDirect, gVia, gAccount);
     let f: Factor;
     if (any === false) f = resourceFactor(false, []);
-    else if (gDirect !== false && pbTrust === false) f = pbF;
+    else if (gDirect !== false && pbTrust === false) f = pbF();
     else if (viaPath === false) f = identityF(false, []);
-    else f = pb === false ? pbF : spF;
+    else f = pb === false ? pbF() : spF();
     return { factors: [f], grants: [], rootGrant: false, bpaBlocked };
   }
   // Same account: identity path, or a resource-policy grant that stands in for it.
   const left = or(id, gVia);
   const value = or(gDirect, and(left, pb, sp));
   if (value === false) {
-    const f = left === false ? identityF(false, []) : pb === false ? pbF : spF;
+    const f = left === false ? identityF(false, []) : pb === false ? pbF() : spF();
     return { factors: [f], grants: [], rootGrant: false, bpaBlocked };
   }
   const grants = [...trueOf(direct), ...(and(left, pb, sp) === true ? [...trueOf(idHits), ...trueOf(via)] : [])];

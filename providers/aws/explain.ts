@@ -4,8 +4,8 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
  */
 import type { Cause, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, PolicyTrace, StatementRef, Tri } from '../../src/core/decision.js';
-import type { Block, Evaluation } from './evaluate.js';
-import { newTrace, sourceOf, type Hit, type LayerName, type Run } from './layers.js';
+import type { Block, Evaluation, LevelRun } from './evaluate.js';
+import { isKept, newTrace, sourceOf, type Hit, type LayerName, type Run } from './layers.js';
 import { matchStatement } from './match.js';
 import type { PolicyUse } from './request.js';
 
@@ -30,8 +30,8 @@ function errorCode(service: string): string {
   return ACCESS_DENIED.has(service) ? 'AccessDenied' : 'AccessDeniedException';
 }
 
-function statementRef(h: Hit): StatementRef {
-  const ref: StatementRef = { index: h.st.index, source: sourceOf(h.use, h.st) };
+function statementRef(h: Hit, source = sourceOf(h.use, h.st)): StatementRef {
+  const ref: StatementRef = { index: h.st.index, source };
   if (h.st.sid !== undefined && h.st.sid !== '') ref.sid = h.st.sid;
   return ref;
 }
@@ -43,12 +43,11 @@ function policyRef(use: PolicyUse): PolicyRef {
 const KIND_LABEL: Partial<Record<LayerName, string>> = { scp: 'SCP', rcp: 'RCP', permissions_boundary: 'permissions boundary', session: 'session policy', vpc_endpoint: 'endpoint policy' };
 
 /** "SCP DenyOutsideEU attached to ou-ab12 (Workloads), statement 2 (Sid DenyAll), fixtures/aws/org.json line 41" */
-function label(h: Hit): string {
+function label(h: Hit, src = sourceOf(h.use, h.st)): string {
   const ref = h.use.ref;
   const kind = KIND_LABEL[h.layer];
   const attached = ref.attachedTo && (h.layer === 'scp' || h.layer === 'rcp' || h.use.file) ? ` attached to ${ref.attachedTo}` : '';
   const st = `statement ${h.st.index}${h.st.sid ? ` (Sid ${h.st.sid})` : ''}`;
-  const src = sourceOf(h.use, h.st);
   const where = src.line === undefined ? '' : src.file === 'request' ? `, line ${src.line} of its text` : `, ${src.file} line ${src.line}`;
   return `${kind ? `${kind} ` : ''}${ref.name}${attached}, ${st}${where}`;
 }
@@ -98,8 +97,34 @@ function verdictOf(run: Run | undefined, denied: boolean): LayerVerdict {
   return run.allowed === true ? 'allow' : run.allowed === 'unknown' ? 'unknown' : 'no_match';
 }
 
+/** The summary traces of kept lists of policies: made once, frozen, and shared by the answers. */
+const keptTraces = new WeakMap<readonly PolicyUse[], PolicyTrace[]>();
+
 function policyTraces(run: Run, full: boolean): PolicyTrace[] {
-  return run.uses.map((use, i) => (full && run.traces ? { policy: policyRef(use), statements: run.traces[i]! } : { policy: policyRef(use) }));
+  if (full && run.traces) return run.uses.map((use, i) => ({ policy: policyRef(use), statements: run.traces![i]! }));
+  const kept = isKept(run.uses);
+  let traces = kept ? keptTraces.get(run.uses) : undefined;
+  if (traces) return traces;
+  traces = run.uses.map((use) => ({ policy: policyRef(use) }));
+  if (kept) keptTraces.set(run.uses, (traces = deepFreeze(traces)));
+  return traces;
+}
+
+const keptLevelTraces = new WeakMap<readonly LevelRun[], LayerTrace>();
+
+function levelsTrace(layer: 'scp' | 'rcp' | 'vpc_endpoint', lv: readonly LevelRun[], deniedBy: ReadonlySet<string>, full: boolean): LayerTrace {
+  const levels = lv.map(({ target, run }) => ({ target, verdict: verdictOf(run, deniedBy.has(`${layer}|${target}`) || run.denies.some((h) => h.out.applies === true)), policies: policyTraces(run, full) }));
+  const verdict: LayerVerdict = levels.some((l) => l.verdict === 'deny') ? 'deny' : levels.some((l) => l.verdict === 'no_match') ? 'no_match' : levels.some((l) => l.verdict === 'unknown') ? 'unknown' : 'allow';
+  return { layer, verdict, note: layer === 'vpc_endpoint' ? 'every endpoint policy on the path must allow' : 'every level, root first, must allow', levels };
+}
+
+/** Freezes a trace shared by many answers, so that no caller can change it for the others. */
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
 }
 
 function layerTraces(ev: Evaluation, full: boolean): LayerTrace[] {
@@ -121,9 +146,14 @@ function layerTraces(ev: Evaluation, full: boolean): LayerTrace[] {
     }
     if (layer === 'scp' || layer === 'rcp' || layer === 'vpc_endpoint') {
       const lv = ev.levels[layer]!;
-      const levels = lv.map(({ target, run }) => ({ target, verdict: verdictOf(run, deniedBy.has(`${layer}|${target}`) || run.denies.some((h) => h.out.applies === true)), policies: policyTraces(run, full) }));
-      const verdict: LayerVerdict = levels.some((l) => l.verdict === 'deny') ? 'deny' : levels.some((l) => l.verdict === 'no_match') ? 'no_match' : levels.some((l) => l.verdict === 'unknown') ? 'unknown' : 'allow';
-      out.push({ layer, verdict, note: layer === 'vpc_endpoint' ? 'every endpoint policy on the path must allow' : 'every level, root first, must allow', levels });
+      // Kept runs of a snapshot's levels give the same trace every time (their targets differ, so only their own denies count).
+      const kept = !full && isKept(lv);
+      let trace = kept ? keptLevelTraces.get(lv) : undefined;
+      if (!trace) {
+        trace = levelsTrace(layer, lv, deniedBy, full);
+        if (kept) keptLevelTraces.set(lv, (trace = deepFreeze(trace)));
+      }
+      out.push(trace);
       continue;
     }
     const run = ev.runs[layer]!;
@@ -170,7 +200,7 @@ function nearMisses(ev: Evaluation): NearMiss[] {
       failed.push('condition');
       why.push(`${c.operator} ${c.key} ${JSON.stringify(c.values)} is false${c.requestValues ? ` for ${JSON.stringify(c.requestValues)}` : ' (the key is absent)'}`);
     }
-    return { layer: h.layer, policy: policyRef(h.use), statement: statementRef(h), failed: [...new Set(failed)], why: `${label(h)} allows ${ev.req.action}, but ${why.join('; ')}` };
+    return { layer: h.layer, policy: policyRef(h.use), statement: statementRef(h, t.source), failed: [...new Set(failed)], why: `${label(h, t.source)} allows ${ev.req.action}, but ${why.join('; ')}` };
   });
 }
 

@@ -4,11 +4,11 @@
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
  */
 import type { StatementTrace, Tri } from '../../src/core/decision.js';
-import { globMatch } from '../../src/core/glob.js';
-import { arnPatternMatches, compileArnPattern, type ArnParts } from './arn-pattern.js';
+import { globMatch, type GlobPart } from '../../src/core/glob.js';
+import { arnPatternMatches, compileArnPattern, type ArnParts, type ArnPattern } from './arn-pattern.js';
 import { evaluateCondition, traceCondition } from './conditions.js';
 import type { ContextView } from './context.js';
-import type { ActionEntry, CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
+import type { ActionEntry, CompiledPolicy, CompiledStatement, PolicyKind, ResourceEntry } from './policy.js';
 import { notPrincipalMatches, principalMatches, type Caller, type PrincipalHow } from './principal.js';
 import { resolveGlobParts } from './variables.js';
 
@@ -17,6 +17,8 @@ export interface RequestEnv {
   /** Lower-case service prefix and action name. */
   service: string;
   actionName: string;
+  /** `${service}:${actionName}`: the key of the action index. */
+  actionKey: string;
   resource: string;
   /** The resource split into its ARN parts once per request. */
   resourceParts: ArnParts;
@@ -47,13 +49,46 @@ function actionEntry(st: CompiledStatement, env: RequestEnv): ActionEntry | unde
   return undefined;
 }
 
+/** Does the statement's Action (or NotAction) part hold for the request's action? */
+function actionHolds(st: CompiledStatement, env: RequestEnv): boolean {
+  return st.notAction ? actionEntry(st, env) === undefined : actionEntry(st, env) !== undefined;
+}
+
+const NO_STATEMENTS: readonly CompiledStatement[] = Object.freeze([]);
+/** Distinct actions indexed per policy; past it (unknown action names, say) the statements are filtered each time. */
+const MAX_INDEXED_ACTIONS = 256;
+
+/** The statements of a policy whose action part holds for the request's action, from the policy's action index. */
+export function statementsForAction(p: CompiledPolicy, env: RequestEnv): readonly CompiledStatement[] {
+  let list = p.byAction.get(env.actionKey);
+  if (list) return list;
+  list = p.statements.filter((st) => actionHolds(st, env));
+  if (!list.length) list = NO_STATEMENTS;
+  if (p.byAction.size < MAX_INDEXED_ACTIONS) p.byAction.set(env.actionKey, list);
+  return list;
+}
+
 function entryMatches(e: ResourceEntry, env: RequestEnv, keys: string[]): Tri {
   if (e.pattern) return arnPatternMatches(e.pattern, env.resource, env.resourceParts);
   const r = resolveGlobParts(e.template, env.ctx);
   keys.push(...r.keys);
   // A variable whose key is missing (and has no default) makes the entry match nothing.
   if (!r.ok) return r.unknown ? 'unknown' : false;
-  return arnPatternMatches(compileArnPattern(r.value), env.resource, env.resourceParts);
+  return arnPatternMatches(resolvedPattern(e, r.value), env.resource, env.resourceParts);
+}
+
+const MAX_RESOLVED = 64;
+
+/** The entry's pattern for these variable values, compiled once per distinct value. */
+function resolvedPattern(e: ResourceEntry, parts: GlobPart[]): ArnPattern {
+  const key = JSON.stringify(parts);
+  let p = e.resolved?.get(key);
+  if (!p) {
+    p = compileArnPattern(parts);
+    e.resolved ??= new Map();
+    if (e.resolved.size < MAX_RESOLVED) e.resolved.set(key, p);
+  }
+  return p;
 }
 
 function resourceMatches(st: CompiledStatement, env: RequestEnv, keys: string[]): Tri {
@@ -92,14 +127,17 @@ function principalPart(st: CompiledStatement, env: RequestEnv, kind: PolicyKind)
 const NONE: string[] = [];
 const NO_ACTION: Outcome = Object.freeze({ applies: false, action: false, resource: false, principal: false, how: null, conditions: false, unknownKeys: NONE }) as Outcome;
 const NO_RESOURCE: Outcome = Object.freeze({ applies: false, action: true, resource: false, principal: false, how: null, conditions: false, unknownKeys: NONE }) as Outcome;
+const ALWAYS: Outcome = Object.freeze({ applies: true, action: true, resource: true, principal: true, how: null, conditions: true, unknownKeys: NONE }) as Outcome;
+const ALWAYS_EVERYONE: Outcome = Object.freeze({ ...ALWAYS, how: 'wildcard' }) as Outcome;
 
 /**
  * Evaluates a statement. With a trace, every part is evaluated and recorded; without, evaluation stops at
- * the first part that fails.
+ * the first part that fails. `actionKnown`: the statement came from the action index, so its action part holds.
  */
-export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: PolicyKind, trace?: StatementTrace): Outcome {
-  const entry = actionEntry(st, env);
-  const action = st.notAction ? entry === undefined : entry !== undefined;
+export function matchStatement(st: CompiledStatement, env: RequestEnv, kind: PolicyKind, trace?: StatementTrace, actionKnown = false): Outcome {
+  if (actionKnown && st.unconditional && !trace) return st.principals ? ALWAYS_EVERYONE : ALWAYS;
+  const entry = actionKnown && !trace ? undefined : actionEntry(st, env);
+  const action = actionKnown || (st.notAction ? entry === undefined : entry !== undefined);
   if (!action && !trace) return NO_ACTION;
   const keys: string[] = [];
   const resource = resourceMatches(st, env, keys);

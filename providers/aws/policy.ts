@@ -10,7 +10,7 @@ import { InputError, pointerToken } from '../../src/core/problem.js';
 import { compileArnPattern, type ArnPattern } from './arn-pattern.js';
 import { actionStatus } from './catalog.js';
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions.js';
-import { isUniqueId, type PrincipalEntry } from './principal.js';
+import { isUniqueId, namesEveryone, principalEntry, type PrincipalEntry } from './principal.js';
 import { parseTemplate, type Template } from './variables.js';
 
 /** A compiled policy as a request uses it: where its document sits, its name and what it is attached to. */
@@ -40,6 +40,8 @@ export interface ResourceEntry {
   template: Template;
   /** Precompiled when the entry has no variables. */
   pattern?: ArnPattern;
+  /** With variables: the patterns compiled for the values requests gave, built on use (bounded). */
+  resolved?: Map<string, ArnPattern>;
 }
 
 export interface CompiledStatement {
@@ -61,6 +63,11 @@ export interface CompiledStatement {
   /** undefined: no Principal element. */
   principals?: PrincipalEntry[];
   conditions: CompiledCondition[];
+  /**
+   * Applies to every request whose action it names: no condition, no resource to match (none given, or
+   * '*' first), and no caller to match (no Principal element in this kind of policy, or one naming everyone).
+   */
+  unconditional: boolean;
 }
 
 export interface CompiledPolicy {
@@ -70,15 +77,8 @@ export interface CompiledPolicy {
   warnings: Warning[];
   /** Line/column of a pointer when the document came as text. */
   locate?: (pointer: string) => Position | undefined;
-  /** The statements whose actions can name a service (lower-case), in order: built on first use. */
-  byService: Map<string, CompiledStatement[]>;
-}
-
-/** Statements that can apply to an action of this service: the action index of a compiled policy. */
-export function statementsFor(p: CompiledPolicy, service: string): CompiledStatement[] {
-  let list = p.byService.get(service);
-  if (!list) p.byService.set(service, (list = p.statements.filter((s) => s.services === null || s.services.has(service))));
-  return list;
+  /** The action index: by 'service:action' (lower-case), the statements whose Action/NotAction part holds, in order. Built on first use. */
+  byAction: Map<string, readonly CompiledStatement[]>;
 }
 
 const POLICY_KEYS = new Set(['Version', 'Id', 'Statement']);
@@ -140,7 +140,7 @@ class Compiler {
       if (sids.has(s.sid)) this.warn('duplicate_sid', `${s.pointer}/Sid`, `Sid '${s.sid}' is used by more than one statement`);
       sids.add(s.sid);
     }
-    const out: CompiledPolicy = { version, statements, warnings: this.warnings, byService: new Map() };
+    const out: CompiledPolicy = { version, statements, warnings: this.warnings, byAction: new Map() };
     if (this.locate) out.locate = this.locate;
     return out;
   }
@@ -186,6 +186,7 @@ class Compiler {
       notResource: st.NotResource !== undefined,
       notPrincipal: st.NotPrincipal !== undefined,
       conditions: this.conditions(st.Condition, `${ptr}/Condition`, version === '2012-10-17'),
+      unconditional: false,
     };
     if (sid !== undefined) out.sid = sid;
     const res = st.Resource ?? st.NotResource;
@@ -194,6 +195,9 @@ class Compiler {
       out.resourceList = out.resources.map((r) => r.raw).join(', ');
     }
     if (principalKey) out.principals = this.principals(st[principalKey], `${ptr}/${principalKey}`);
+    const anyResource = !out.resources || (!out.notResource && out.resources[0]?.pattern?.all === true);
+    const anyCaller = NO_PRINCIPAL.has(this.kind) || (!out.notPrincipal && !!out.principals?.some(namesEveryone));
+    out.unconditional = out.conditions.length === 0 && anyResource && anyCaller;
     return out;
   }
 
@@ -239,7 +243,7 @@ class Compiler {
           else this.fail(vp, `'${value}' is not an account id, an ARN or "*"`);
         }
         if (type === 'CanonicalUser') this.warn('canonical_user', vp, 'CanonicalUser principals (S3 canonical ids) are not matched by this simulator');
-        out.push({ type: type as PrincipalEntry['type'], value });
+        out.push(principalEntry(type as PrincipalEntry['type'], value));
       }
     }
     return out;

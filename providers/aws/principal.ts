@@ -117,6 +117,22 @@ function identities(c: Caller): string[] {
 export interface PrincipalEntry {
   type: 'AWS' | 'Service' | 'Federated' | 'CanonicalUser' | '*';
   value: string;
+  /** An AWS value as an ARN, split once: its account, whether it is the account (root), its role name if a role; null if not an ARN. */
+  aws?: AwsPrincipalValue | null;
+}
+
+interface AwsPrincipalValue {
+  account: string;
+  root: boolean;
+  role: string | undefined;
+}
+
+export function principalEntry(type: PrincipalEntry['type'], value: string): PrincipalEntry {
+  if (type !== 'AWS') return { type, value };
+  // An account id stands for the account's root ARN.
+  const arn = isAccountId(value) ? { account: value, resource: 'root' } : splitArn(value);
+  const aws = arn ? { account: arn.account, root: arn.resource === 'root', role: arn.resource.startsWith('role/') ? lastSegment(arn.resource) : undefined } : null;
+  return { type, value, aws };
 }
 
 function sameRole(a: string, b: string): boolean {
@@ -126,21 +142,31 @@ function sameRole(a: string, b: string): boolean {
     lastSegment(x.resource) === lastSegment(y.resource);
 }
 
+/** "*" or {"AWS": "*"}: names every caller, anonymous ones included. */
+export function namesEveryone(e: PrincipalEntry): boolean {
+  return e.type === '*' || (e.type === 'AWS' && e.value === '*');
+}
+
 /** How this entry names the caller, or null. */
 export function entryMatches(e: PrincipalEntry, c: Caller): PrincipalHow | null {
-  if (e.type === '*' || (e.type === 'AWS' && e.value === '*')) return 'wildcard';
+  if (namesEveryone(e)) return 'wildcard';
   if (e.type === 'Service') return c.kind === 'service' && c.name === e.value ? 'direct' : null;
   if (e.type === 'Federated') return c.kind === 'web_identity' && c.name === e.value ? 'direct' : null;
   if (e.type !== 'AWS' || c.account === undefined) return null;
-  const v = isAccountId(e.value) ? `arn:${c.partition}:iam::${e.value}:root` : e.value;
-  const arn = splitArn(v);
-  if (!arn) return null;
-  if (arn.resource === 'root') return arn.account === c.account ? 'account' : null;
+  const a = e.aws === undefined ? principalEntry(e.type, e.value).aws : e.aws;
+  if (!a) return null;
+  if (a.root) return a.account === c.account ? 'account' : null;
   if (c.parentArn !== undefined) {
-    if (c.kind === 'role_session' && sameRole(v, c.parentArn)) return 'via_parent';
-    if (c.kind === 'federated_user' && v === c.parentArn) return 'via_parent';
+    if (c.kind === 'role_session' && a.role !== undefined && isRole(c.parentArn, a.account, a.role)) return 'via_parent';
+    if (c.kind === 'federated_user' && e.value === c.parentArn) return 'via_parent';
   }
-  return v === c.arn ? 'direct' : null;
+  return e.value === c.arn ? 'direct' : null;
+}
+
+/** Is the ARN the role of this name in this account (whatever its path)? */
+function isRole(arn: string, account: string, name: string): boolean {
+  const y = splitArn(arn);
+  return !!y && y.account === account && y.resource.startsWith('role/') && lastSegment(y.resource) === name;
 }
 
 const RANK: Record<PrincipalHow, number> = { wildcard: 3, direct: 2, via_parent: 1, account: 0 };
@@ -160,7 +186,7 @@ export function principalMatches(entries: readonly PrincipalEntry[], c: Caller):
  * user, and its session). A caller with a permissions boundary is never excluded by NotPrincipal + Deny.
  */
 export function notPrincipalMatches(entries: readonly PrincipalEntry[], c: Caller): boolean {
-  if (entries.some((e) => e.type === '*' || (e.type === 'AWS' && e.value === '*'))) return false;
+  if (entries.some(namesEveryone)) return false;
   const ids = identities(c);
   if (ids.length === 0) return true;
   const listed = (id: string) =>

@@ -4,15 +4,16 @@
  */
 import type { PolicyRef, Warning } from '../../src/core/decision.js';
 import { InputError } from '../../src/core/problem.js';
-import { arnProblem, splitArn } from './arn.js';
-import { arnParts, type ArnParts } from './arn-pattern.js';
-import { actionName, actionStatus, isWildcardOnly } from './catalog.js';
+import { arnProblem, parseArn, type Arn } from './arn.js';
+import { remember } from './bounded.js';
+import { partsOf, type ArnParts } from './arn-pattern.js';
+import { actionName, actionStatus, isWildcardOnly, type ActionStatus } from './catalog.js';
 import { buildContext, type ContextView, type RequestContext } from './context.js';
 import { compiledPolicy } from './policy-cache.js';
 import type { CompiledPolicy, PolicyKind, PolicyUse } from './policy.js';
 
 export type { PolicyUse } from './policy.js';
-import { parseCaller, type Caller } from './principal.js';
+import { makeCaller, parseCaller, type Caller } from './principal.js';
 
 export interface Level {
   target: string;
@@ -61,6 +62,8 @@ export interface AwsRequest {
   caller: Caller;
   service: string;
   actionName: string;
+  /** `${service}:${actionName}`, one string per action: the key of the action indexes. */
+  actionKey: string;
   /** The action as AWS spells it, e.g. s3:GetObject. */
   action: string;
   /** The resource the request is authorized against ('*' for wildcard-only actions). */
@@ -91,50 +94,82 @@ export function resourcePolicyType(service: string, actionName: string): string 
 const MAX_CALLERS = 1024;
 const callers = new Map<string, Caller | string>();
 
-/** Callers are parsed once per principal (a batch asks about the same few principals many times). */
+/**
+ * Callers are parsed once per principal (a batch asks about the same few principals many times). Role
+ * sessions, whose names usually differ from one request to the next, are parsed once per role: a session
+ * of the same role differs only in its ARN and session name (the part after the last '/').
+ */
 export function callerOf(principal: string, sessionIssuer: string | undefined): Caller | string {
-  const key = `${principal}\u0000${sessionIssuer ?? ''}`;
-  let c = callers.get(key);
+  const slash = principal.lastIndexOf('/');
+  const session = slash !== -1 && principal.startsWith('arn:') && principal.includes(':assumed-role/');
+  const key = `${session ? principal.slice(0, slash) : principal}\u0000${sessionIssuer ?? ''}`;
+  const c = callers.get(key);
   if (c === undefined) {
-    if (callers.size >= MAX_CALLERS) callers.delete(callers.keys().next().value!);
-    callers.set(key, (c = parseCaller(principal, sessionIssuer)));
+    const parsed = parseCaller(principal, sessionIssuer);
+    // An error names the principal it is about: it is kept for that principal alone.
+    return session && typeof parsed === 'string' ? parsed : remember(callers, MAX_CALLERS, key, parsed);
   }
-  return c;
+  if (!session || typeof c === 'string') return c;
+  return makeCaller('role_session', principal, c.partition, c.account, c.name, { arn: principal, parentArn: c.parentArn, sessionName: principal.slice(slash + 1), serviceLinked: c.serviceLinked });
 }
 
 export interface ActionAndResource {
   service: string;
   actionName: string;
+  actionKey: string;
   action: string;
   /** The resource authorized against: '*' for wildcard-only actions. */
   resource: string;
+  /** `resource` split into its ARN parts. */
+  resourceParts: ArnParts;
   /** The resource as the request named it. */
   named: string;
+  /** `named` split, unless it is '*'. */
+  arn?: Arn;
   /** The account in the resource ARN, if it carries one. */
   arnAccount?: string;
 }
 
-/** Reads the action and the resource of a request body (the same in custom and snapshot simulation). */
-export function actionAndResource(body: { action: string; resource: string }, warnings: Warning[]): ActionAndResource {
-  const m = ACTION_RE.exec(body.action);
-  if (!m) throw new InputError('invalid_request', '/action', `'${body.action}' is not an action: use service:ActionName without wildcards`);
+/** What the catalogue says about an action as a request spells it. */
+interface ActionFacts {
+  service: string;
+  name: string;
+  key: string;
+  action: string;
+  status: ActionStatus;
+  wildcardOnly: boolean;
+}
+
+const MAX_ACTIONS = 1024;
+const actions = new Map<string, ActionFacts>();
+
+function actionFacts(given: string): ActionFacts {
+  const seen = actions.get(given);
+  if (seen) return seen;
+  const m = ACTION_RE.exec(given);
+  if (!m) throw new InputError('invalid_request', '/action', `'${given}' is not an action: use service:ActionName without wildcards`);
   const service = m[1]!.toLowerCase();
   const name = m[2]!.toLowerCase();
-  const status = actionStatus(service, name);
+  const facts = { service, name, key: `${service}:${name}`, action: `${service}:${actionName(service, name) ?? m[2]}`, status: actionStatus(service, name), wildcardOnly: isWildcardOnly(service, name) };
+  return remember(actions, MAX_ACTIONS, given, facts);
+}
+
+/** Reads the action and the resource of a request body (the same in custom and snapshot simulation). */
+export function actionAndResource(body: { action: string; resource: string }, warnings: Warning[]): ActionAndResource {
+  const { service, name, key, action, status, wildcardOnly } = actionFacts(body.action);
   if (status !== 'known') {
     warnings.push({ code: status, pointer: '/action', message: status === 'unknown_service' ? `'${service}' is not a known AWS service prefix` : `'${body.action}' is not a known action of ${service}` });
   }
-  const action = `${service}:${actionName(service, name) ?? m[2]}`;
-  const out: ActionAndResource = { service, actionName: name, action, resource: body.resource, named: body.resource };
+  const out: ActionAndResource = { service, actionName: name, actionKey: key, action, resource: body.resource, resourceParts: null, named: body.resource };
   if (body.resource !== '*') {
-    const problem = arnProblem(body.resource);
-    if (problem) throw new InputError('invalid_arn', '/resource', problem);
-    const account = splitArn(body.resource)!.account;
-    if (account && account !== 'aws') out.arnAccount = account;
-    if (isWildcardOnly(service, name)) {
+    const arn = parseArn(body.resource);
+    if (typeof arn === 'string') throw new InputError('invalid_arn', '/resource', arn);
+    out.arn = arn;
+    if (arn.account && arn.account !== 'aws') out.arnAccount = arn.account;
+    if (wildcardOnly) {
       warnings.push({ code: 'wildcard_only_action', pointer: '/resource', message: `${action} does not take a resource: AWS authorizes it against "*"` });
       out.resource = '*';
-    }
+    } else out.resourceParts = partsOf(arn);
   }
   return out;
 }
@@ -194,33 +229,32 @@ export function buildRequest(body: AwsSimulateBody): AwsRequest {
     caller,
     service: ar.service,
     actionName: ar.actionName,
+    actionKey: ar.actionKey,
     action: ar.action,
     resource: ar.resource,
-    resourceParts: arnParts(ar.resource),
+    resourceParts: ar.resourceParts,
     ctx: buildContext(
-      { caller, resourceAccount, region: regionOf(ar.named, ar.service), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
+      { caller, resourceAccount, region: regionOf(ar), viaVpcEndpoint: (p.vpcEndpoint?.length ?? 0) > 0 },
       body.context,
       options.missingContext === 'absent',
     ),
     identity: (p.identity ?? []).map((pi, i) => use('identity', pi, `/policies/identity/${i}`, `identity-${i}`, 'identity', principalName)),
     vpce: (p.vpcEndpoint ?? []).map((pi, i) => use('vpc_endpoint', pi, `/policies/vpcEndpoint/${i}`, `vpce-${i}`, 'vpc_endpoint')),
+    // Every field is set, in this order (policies compile, and warn, in it): one object shape for the evaluator.
+    resourcePolicy: p.resource && use('resource', p.resource, '/policies/resource', type, type, ar.named),
+    boundary: p.permissionsBoundary && use('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName),
+    session: p.session && use('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn),
+    scps: levels('scp', p.scps, 'scps'),
+    rcps: levels('rcp', p.rcps, 'rcps'),
+    resourceAccount: resourceAccount || undefined,
     options,
     warnings,
   };
-  if (resourceAccount) req.resourceAccount = resourceAccount;
-  if (p.resource) req.resourcePolicy = use('resource', p.resource, '/policies/resource', type, type, ar.named);
-  if (p.permissionsBoundary) req.boundary = use('permissions_boundary', p.permissionsBoundary, '/policies/permissionsBoundary', 'permissions-boundary', 'permissions_boundary', principalName);
-  if (p.session) req.session = use('session', p.session, '/policies/session', 'session-policy', 'session', caller.arn);
-  const scps = levels('scp', p.scps, 'scps');
-  const rcps = levels('rcp', p.rcps, 'rcps');
-  if (scps) req.scps = scps;
-  if (rcps) req.rcps = rcps;
   return req;
 }
 
-/** aws:RequestedRegion: the ARN's region, or us-east-1 for IAM and other global endpoints. */
-export function regionOf(resource: string, service: string): string | undefined {
-  if (service === 'iam' || service === 'organizations') return 'us-east-1';
-  const arn = resource === '*' ? undefined : splitArn(resource);
-  return arn?.region || undefined;
+/** aws:RequestedRegion: the named ARN's region, or us-east-1 for IAM and other global endpoints. */
+export function regionOf(ar: ActionAndResource): string | undefined {
+  if (ar.service === 'iam' || ar.service === 'organizations') return 'us-east-1';
+  return ar.arn?.region || undefined;
 }

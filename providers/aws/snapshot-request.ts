@@ -4,18 +4,17 @@
  * request only.
  */
 import type { Warning } from '../../src/core/decision.js';
-import type { PrincipalNode, ScopeNode } from '../../src/core/graph.js';
+import type { PrincipalNode } from '../../src/core/graph.js';
 import { notFound } from '../../src/core/close-match.js';
 import { InputError } from '../../src/core/problem.js';
-import { arnParts } from './arn-pattern.js';
-import { arnProblem, splitArn } from './arn.js';
-import { buildContext, known, type KeyValue, type RequestContext } from './context.js';
-import type { AwsEstate, Overlay } from './estate.js';
+import { arnProblem } from './arn.js';
+import { buildContext, known, oneFact, type ContextFacts, type Facts, type RequestContext } from './context.js';
+import type { AccountFacts, AwsEstate, Holding, Overlay, ResourceView } from './estate.js';
 import type { PolicyKind, PolicyUse } from './policy.js';
 import { makeCaller, type Caller } from './principal.js';
 import {
   actionAndResource, callerOf, inlinePolicyUse, regionOf, resourcePolicyType, sessionAllowed,
-  type AwsRequest, type PolicyInput, type SimulateOptions,
+  type ActionAndResource, type AwsRequest, type PolicyInput, type SimulateOptions,
 } from './request.js';
 
 export interface OverlayInput {
@@ -81,7 +80,6 @@ function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Wa
   const caller = makeCaller(parsed.kind, parsed.display, parsed.partition, parsed.account, parsed.name, parsed);
   if (caller.kind === 'anonymous' || caller.kind === 'service' || caller.kind === 'web_identity' || caller.kind === 'root') return { caller };
   const account = caller.account!;
-  const foreign = !estate.knowsAccount(account);
   const candidates = () => [...estate.principals.values()].filter((p) => p.scope === account && p.kind !== 'group').map((p) => p.id);
   if (caller.kind === 'user') {
     const node = estate.principals.get(caller.arn!);
@@ -99,7 +97,7 @@ function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Wa
     if (user?.kind !== 'user') throw notFound('/sessionIssuer', 'user', body.sessionIssuer, candidates());
     return { caller, holder: user };
   }
-  if (foreign) {
+  if (!estate.account(account)) {
     warnings.push({ code: 'principal_outside_snapshot', pointer: '/principal', message: `account ${account} is not in the snapshot: the principal's identity policies, boundary and SCPs are unknown and evaluated as none` });
     return { caller };
   }
@@ -107,16 +105,17 @@ function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Wa
 }
 
 interface ResourceFacts {
-  node?: ScopeNode;
+  view?: ResourceView;
   account?: string;
   policy?: PolicyUse;
 }
 
-function resolveResource(estate: AwsEstate, body: AwsSnapshotBody, service: string, actionName: string, named: string, caller: Caller, overlay: Overlay | undefined): ResourceFacts {
+function resolveResource(estate: AwsEstate, body: AwsSnapshotBody, ar: ActionAndResource, caller: Caller, overlay: Overlay | undefined): ResourceFacts {
   const g = estate.snapshot.graph;
-  if (named === '*') return caller.account ? { account: caller.account } : {};
-  const arn = splitArn(named)!;
-  const trust = service === 'sts' && actionName.startsWith('assumerole') && arn.resource.startsWith('role/');
+  const { service, named } = ar;
+  const arn = ar.arn;
+  if (!arn) return caller.account ? { account: caller.account } : {};
+  const trust = service === 'sts' && ar.actionName.startsWith('assumerole') && arn.resource.startsWith('role/');
   if (trust) {
     const role = estate.principals.get(named) ?? estate.roleByName.get(`${arn.account}/${arn.resource.slice(arn.resource.lastIndexOf('/') + 1)}`);
     if (!role) {
@@ -129,12 +128,14 @@ function resolveResource(estate: AwsEstate, body: AwsSnapshotBody, service: stri
     return out;
   }
   // An S3 object is governed by its bucket's policy and owner.
-  const bucket = service === 's3' && arn.resource.includes('/') ? `arn:${arn.partition}:s3:::${arn.resource.split('/')[0]}` : undefined;
-  const node = [named, bucket].map((id) => (id ? g.scope(id) : undefined)).find((s) => s?.resource);
-  if (node) {
-    const out: ResourceFacts = { node, account: node.parent! };
-    const policy = estate.resourcePolicy(node.id, 'resource', overlay);
-    if (policy) out.policy = policy;
+  const slash = service === 's3' ? arn.resource.indexOf('/') : -1;
+  const bucket = slash !== -1 ? `arn:${arn.partition}:s3:::${arn.resource.slice(0, slash)}` : undefined;
+  let node = g.scope(named);
+  if (!node?.resource) node = bucket !== undefined ? g.scope(bucket) : undefined;
+  if (node?.resource) {
+    const view = estate.resourceView(node, overlay);
+    const out: ResourceFacts = { view, account: node.parent! };
+    if (view.policy) out.policy = view.policy;
     return out;
   }
   const resources = () => g.data.scopes.filter((s) => s.resource).map((s) => s.id);
@@ -143,37 +144,42 @@ function resolveResource(estate: AwsEstate, body: AwsSnapshotBody, service: stri
   return { account: body.resourceAccount ?? (arn.account || undefined) };
 }
 
-function tagFacts(extra: Map<string, KeyValue>, prefix: string, tags: Record<string, string> | undefined): void {
-  for (const [k, v] of Object.entries(tags ?? {})) extra.set(`${prefix}${k.toLowerCase()}`, known([v]));
+/** The snapshot's accounts of the caller and of the resource, when it holds them. */
+interface Accounts {
+  principal: AccountFacts | undefined;
+  resource: AccountFacts | undefined;
 }
 
-/** Facts the snapshot knows about the principal and the resource, for condition keys. */
-function contextFacts(estate: AwsEstate, r: Resolved, res: ResourceFacts): { extra: Map<string, KeyValue>; completePrefixes: string[] } {
-  const extra = new Map<string, KeyValue>();
-  const completePrefixes: string[] = [];
+const PRINCIPAL_TAGS = ['aws:principaltag/'];
+const RESOURCE_TAGS = ['aws:resourcetag/'];
+const ALL_TAGS = [...PRINCIPAL_TAGS, ...RESOURCE_TAGS];
+
+/** Facts the snapshot knows about the principal and the resource, for condition keys (each map is kept by the estate). */
+function contextFacts(r: Resolved, held: Holding | undefined, res: ResourceFacts, accounts: Accounts): Pick<ContextFacts, 'extras' | 'completePrefixes'> {
+  const extras: Facts[] = [];
   const holder = r.holder;
-  if (holder) {
-    tagFacts(extra, 'aws:principaltag/', holder.tags);
-    completePrefixes.push('aws:principaltag/');
+  if (holder && held) {
+    extras.push(held.tags);
     const uid = holder.attrs?.uniqueId;
     if (typeof uid === 'string' && holder === r.node) {
-      if (holder.kind === 'user') extra.set('aws:userid', known([uid]));
-      else if (r.caller.sessionName) extra.set('aws:userid', known([`${uid}:${r.caller.sessionName}`]));
+      if (holder.kind === 'user') extras.push(oneFact('aws:userid', known([uid])));
+      else if (r.caller.sessionName) extras.push(oneFact('aws:userid', known([`${uid}:${r.caller.sessionName}`])));
     }
   }
-  const orgKeys = (account: string | undefined, side: 'principal' | 'resource') => {
-    if (!account || !estate.knowsAccount(account)) return;
-    const path = estate.orgPath(account);
-    extra.set(`aws:${side}orgid`, path && estate.org?.id ? known([estate.org.id]) : { kind: 'absent', source: 'derived' });
-    extra.set(`aws:${side}orgpaths`, path ? known([path]) : { kind: 'absent', source: 'derived' });
-  };
-  if (r.caller.kind !== 'anonymous' && r.caller.kind !== 'service') orgKeys(r.caller.account, 'principal');
-  orgKeys(res.account, 'resource');
-  if (res.node) {
-    tagFacts(extra, 'aws:resourcetag/', res.node.tags);
-    completePrefixes.push('aws:resourcetag/');
+  if (accounts.principal && r.caller.kind !== 'anonymous' && r.caller.kind !== 'service') extras.push(accounts.principal.principalOrg);
+  if (accounts.resource) extras.push(accounts.resource.resourceOrg);
+  if (res.view) extras.push(res.view.tags);
+  return { extras, completePrefixes: holder ? (res.view ? ALL_TAGS : PRINCIPAL_TAGS) : res.view ? RESOURCE_TAGS : [] };
+}
+
+/** A resource policy named for the request's kind (bucket policy, key policy, trust policy); kept in `named` when given. */
+function typedAs(use: PolicyUse, type: string, named: Map<string, PolicyUse> | undefined): PolicyUse {
+  let out = named?.get(type);
+  if (!out) {
+    out = { ...use, ref: { ...use.ref, type } };
+    named?.set(type, out);
   }
-  return { extra, completePrefixes };
+  return out;
 }
 
 export function buildSnapshotRequest(estate: AwsEstate, body: AwsSnapshotBody): AwsRequest {
@@ -186,43 +192,44 @@ export function buildSnapshotRequest(estate: AwsEstate, body: AwsSnapshotBody): 
   const overlay = parseOverlay(estate, body.overlay, warnings);
   const r = resolvePrincipal(estate, body, warnings);
   const { caller } = r;
-  const res = resolveResource(estate, body, ar.service, ar.actionName, ar.named, caller, overlay);
-  if (!res.node && !res.policy && ar.named !== '*' && ['sqs', 'sns', 'lambda', 'secretsmanager', 'ecr'].includes(ar.service)) {
+  const res = resolveResource(estate, body, ar, caller, overlay);
+  if (!res.view && !res.policy && ar.named !== '*' && ['sqs', 'sns', 'lambda', 'secretsmanager', 'ecr'].includes(ar.service)) {
     warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${ar.named} is not in the snapshot: evaluated as having no resource policy` });
   }
   if (body.policies?.session && !sessionAllowed(caller)) {
     throw new InputError('invalid_request', '/policies/session', 'session policies apply only to role sessions and federated users');
   }
-  const held = r.holder ? estate.holderPolicies(r.holder, overlay) : { identity: [] };
-  const facts = contextFacts(estate, r, res);
-  const bucketAccount = res.node?.parent ? estate.snapshot.graph.scope(res.node.parent) : undefined;
+  const held = r.holder ? estate.holderPolicies(r.holder, overlay) : undefined;
+  const accounts: Accounts = { principal: caller.account ? estate.account(caller.account) : undefined, resource: res.account ? estate.account(res.account) : undefined };
+  const facts = contextFacts(r, held, res, accounts);
   const options: SimulateOptions = {
     ...body.options,
     principalAccountIsManagement: estate.isManagement(caller.account),
     resourceAccountIsManagement: estate.isManagement(res.account),
-    blockPublicAccess: res.node?.attrs?.restrictPublicBuckets === true || bucketAccount?.attrs?.restrictPublicBuckets === true,
-    awsManagedKey: res.node?.attrs?.keyManager === 'AWS',
+    blockPublicAccess: res.view?.restrictPublic === true,
+    awsManagedKey: res.view?.node.attrs?.keyManager === 'AWS',
   };
-  const req: AwsRequest = {
+  const reqWarnings = [...warnings];
+  const ctxFacts: ContextFacts = { caller, resourceAccount: res.account, region: regionOf(ar), viaVpcEndpoint: false, extras: facts.extras, completePrefixes: facts.completePrefixes };
+  // Every field is set: one object shape for the evaluator, whatever the request.
+  return {
     caller,
     service: ar.service,
     actionName: ar.actionName,
+    actionKey: ar.actionKey,
     action: ar.action,
     resource: ar.resource,
-    resourceParts: arnParts(ar.resource),
-    ctx: buildContext({ caller, resourceAccount: res.account, region: regionOf(ar.named, ar.service), viaVpcEndpoint: false, ...facts }, body.context, options.missingContext === 'absent'),
-    identity: held.identity,
+    resourceParts: ar.resourceParts,
+    ctx: buildContext(ctxFacts, body.context, options.missingContext === 'absent'),
+    identity: held?.identity ?? [],
     vpce: [],
+    resourcePolicy: res.policy && typedAs(res.policy, resourcePolicyType(ar.service, ar.actionName), res.view?.named),
+    boundary: held?.boundary,
+    session: body.policies?.session && inlinePolicyUse('session', body.policies.session, '/policies/session', 'session-policy', 'session', reqWarnings, caller.arn),
+    scps: accounts.principal && (overlay ? estate.levels('scp', caller.account!, overlay) : accounts.principal.scps),
+    rcps: accounts.resource && (overlay ? estate.levels('rcp', res.account!, overlay) : accounts.resource.rcps),
+    resourceAccount: res.account || undefined,
     options,
-    warnings: [...warnings],
+    warnings: reqWarnings,
   };
-  if (res.account) req.resourceAccount = res.account;
-  if (res.policy) req.resourcePolicy = { ...res.policy, ref: { ...res.policy.ref, type: resourcePolicyType(ar.service, ar.actionName) } };
-  if (held.boundary) req.boundary = held.boundary;
-  if (body.policies?.session) req.session = inlinePolicyUse('session', body.policies.session, '/policies/session', 'session-policy', 'session', req.warnings, caller.arn);
-  const scps = caller.account && estate.knowsAccount(caller.account) ? estate.levels('scp', caller.account, overlay) : undefined;
-  const rcps = res.account && estate.knowsAccount(res.account) ? estate.levels('rcp', res.account, overlay) : undefined;
-  if (scps) req.scps = scps;
-  if (rcps) req.rcps = rcps;
-  return req;
 }
