@@ -5,7 +5,7 @@
  */
 import type { ConditionTrace } from '../../src/core/decision.js';
 import type { Caller } from './principal.js';
-import { remember } from './bounded.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 
 export type KeySource = ConditionTrace['keySource'];
 
@@ -91,7 +91,7 @@ export type RequestContext = Record<string, string | number | boolean | null | (
 
 const MAX_CALLERS = 1024;
 const MAX_PER_CALLER = 64;
-const derivedCache = new Map<string, Map<string, Map<string, KeyValue>>>();
+const derivedCache = new BoundedMap<string, BoundedMap<string, Map<string, KeyValue>>>(MAX_CALLERS);
 
 /**
  * The derived keys depend only on the facts: computed once per distinct caller and resource owner. Kept by
@@ -102,8 +102,8 @@ function derived(f: ContextFacts): Map<string, KeyValue> {
   const c = f.caller;
   const who = (c.kind === 'role_session' ? c.parentArn : c.arn) ?? c.display;
   const rest = `${c.kind}\u0000${c.kind === 'role_session' ? c.serviceLinked : ''}\u0000${f.resourceAccount ?? ''}\u0000${f.region ?? ''}\u0000${f.viaVpcEndpoint}`;
-  const perCaller = derivedCache.get(who) ?? remember(derivedCache, MAX_CALLERS, who, new Map());
-  return perCaller.get(rest) ?? remember(perCaller, MAX_PER_CALLER, rest, derive(f));
+  const perCaller = derivedCache.get(who) ?? derivedCache.remember(who, new BoundedMap(MAX_PER_CALLER));
+  return perCaller.get(rest) ?? perCaller.remember(rest, derive(f));
 }
 
 /** The keys the request gave, then what the snapshot knows, then the derived keys; else absent or unknown. */

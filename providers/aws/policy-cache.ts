@@ -2,12 +2,12 @@
  * Compiled policies, kept so that a policy sent again (the same object, or the same text or content) is
  * compiled once. Bounded: the oldest entries go first.
  */
-import { remember } from './bounded.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { compilePolicy, type CompiledPolicy, type PolicyKind } from './policy.js';
 
 const MAX_ENTRIES = 4096;
 const byObject = new WeakMap<object, Map<PolicyKind, CompiledPolicy>>();
-const byContent = new Map<string, CompiledPolicy>();
+const byContent = new BoundedMap<string, CompiledPolicy>(MAX_ENTRIES);
 
 export function compiledPolicy(kind: PolicyKind, document: unknown): CompiledPolicy {
   const isObject = document !== null && typeof document === 'object';
@@ -17,7 +17,7 @@ export function compiledPolicy(kind: PolicyKind, document: unknown): CompiledPol
   let compiled = byContent.get(key);
   if (!compiled) {
     compiled = compilePolicy(kind, document);
-    remember(byContent, MAX_ENTRIES, key, compiled);
+    byContent.set(key, compiled);
   }
   if (isObject) {
     let perKind = byObject.get(document);

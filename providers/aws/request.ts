@@ -5,7 +5,7 @@
 import type { PolicyRef, Warning } from '../../src/core/decision.js';
 import { InputError } from '../../src/core/problem.js';
 import { arnProblem, parseArn, type Arn } from './arn.js';
-import { remember } from './bounded.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { partsOf, type ArnParts } from './arn-pattern.js';
 import { actionName, actionStatus, isWildcardOnly, type ActionStatus } from './catalog.js';
 import { buildContext, type ContextView, type RequestContext } from './context.js';
@@ -92,7 +92,7 @@ export function resourcePolicyType(service: string, actionName: string): string 
 }
 
 const MAX_CALLERS = 1024;
-const callers = new Map<string, Caller | string>();
+const callers = new BoundedMap<string, Caller | string>(MAX_CALLERS);
 
 /**
  * Callers are parsed once per principal (a batch asks about the same few principals many times). Role
@@ -107,7 +107,7 @@ export function callerOf(principal: string, sessionIssuer: string | undefined): 
   if (c === undefined) {
     const parsed = parseCaller(principal, sessionIssuer);
     // An error names the principal it is about: it is kept for that principal alone.
-    return session && typeof parsed === 'string' ? parsed : remember(callers, MAX_CALLERS, key, parsed);
+    return session && typeof parsed === 'string' ? parsed : callers.remember(key, parsed);
   }
   if (!session || typeof c === 'string') return c;
   return makeCaller('role_session', principal, c.partition, c.account, c.name, { arn: principal, parentArn: c.parentArn, sessionName: principal.slice(slash + 1), serviceLinked: c.serviceLinked });
@@ -141,7 +141,7 @@ interface ActionFacts {
 }
 
 const MAX_ACTIONS = 1024;
-const actions = new Map<string, ActionFacts>();
+const actions = new BoundedMap<string, ActionFacts>(MAX_ACTIONS);
 
 function actionFacts(given: string): ActionFacts {
   const seen = actions.get(given);
@@ -151,7 +151,7 @@ function actionFacts(given: string): ActionFacts {
   const service = m[1]!.toLowerCase();
   const name = m[2]!.toLowerCase();
   const facts = { service, name, key: `${service}:${name}`, action: `${service}:${actionName(service, name) ?? m[2]}`, status: actionStatus(service, name), wildcardOnly: isWildcardOnly(service, name) };
-  return remember(actions, MAX_ACTIONS, given, facts);
+  return actions.remember(given, facts);
 }
 
 /** Reads the action and the resource of a request body (the same in custom and snapshot simulation). */

@@ -10,6 +10,7 @@
  * operator once, here, so evaluation only compares.
  */
 import { compileGlob, compileGlobParts, type Glob, type GlobPart } from '../../src/core/glob.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { parseGuid } from './ids.js';
 
 export class AbacSyntaxError extends Error {
@@ -442,8 +443,8 @@ const TYPE_NAMES: Record<ValueType, string> = {
   bool: 'boolean (true or false)',
 };
 
-const cache = new Map<string, ParsedAbac>();
 const CACHE_LIMIT = 1024;
+const cache = new BoundedMap<string, ParsedAbac>(CACHE_LIMIT);
 
 /**
  * Parses a condition (cached by text). `version` is the conditionVersion: "2.0" (the default and the only
@@ -460,7 +461,5 @@ export function parseAbac(text: string, version?: string): ParsedAbac {
   }
   if (text.trim() === '') throw new AbacSyntaxError('empty condition', 0);
   const parsed = new Parser(text, tokenize(text)).parse();
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(text, parsed);
-  return parsed;
+  return cache.remember(text, parsed);
 }

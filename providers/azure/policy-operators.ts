@@ -5,6 +5,7 @@
  * value fails every positive operator, so negated operators hold for it.
  */
 import { compileGlobParts, globMatch, type Glob, type GlobPart } from '../../src/core/glob.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { getProperty, isObj } from './policy-aliases.js';
 
 /** A failed evaluation (type mismatch, template error): Azure treats it as an implicit deny. */
@@ -46,7 +47,7 @@ function looseEquals(a: unknown, b: unknown): boolean {
   return false;
 }
 
-const likeCache = new Map<string, Glob>();
+const likeCache = new BoundedMap<string, Glob>(1000);
 
 /** like: `*` is the only wildcard, case-insensitive, matched in linear time. */
 function likeMatch(value: string, pattern: string): boolean {
@@ -61,7 +62,6 @@ function likeMatch(value: string, pattern: string): boolean {
         if (text) parts.push(text);
       });
     glob = compileGlobParts(parts, pattern);
-    if (likeCache.size > 1000) likeCache.clear();
     likeCache.set(pattern, glob);
   }
   return globMatch(glob, value.toLowerCase());

@@ -16,6 +16,7 @@
  * ||, and otherwise unknown wins over error.
  */
 import { celEnv, celError, parse, plan, isCelError, type CelEnv, type CelInput, type CelResult } from '@bufbuild/cel';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { fromJson } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampFromDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import {
@@ -124,14 +125,8 @@ const env: CelEnv = celEnv({ funcs: iamFunctions(scope) });
 // Compiled conditions by expression text (and by title + text for titled copies that share the plan). Bounded,
 // oldest first out, so a stream of distinct user expressions cannot grow memory without limit.
 const CACHE_LIMIT = 10_000;
-const cache = new Map<string, CompiledCondition>();
-const titledCache = new Map<string, CompiledCondition>();
-
-function remember(map: Map<string, CompiledCondition>, key: string, c: CompiledCondition): CompiledCondition {
-  if (map.size >= CACHE_LIMIT) map.delete(map.keys().next().value!);
-  map.set(key, c);
-  return c;
-}
+const cache = new BoundedMap<string, CompiledCondition>(CACHE_LIMIT);
+const titledCache = new BoundedMap<string, CompiledCondition>(CACHE_LIMIT);
 
 function callName(e: Expr): string | undefined {
   return e.exprKind.case === 'callExpr' ? e.exprKind.value.function : undefined;
@@ -267,7 +262,7 @@ export function compileCondition(expression: string, title?: string): CompiledCo
   const core = cache.get(expression) ?? compileCore(expression);
   if (title === undefined || title === core.title) return core;
   const key = `${title}\u0000${expression}`;
-  return titledCache.get(key) ?? remember(titledCache, key, { ...core, title });
+  return titledCache.get(key) ?? titledCache.remember(key, { ...core, title });
 }
 
 function compileCore(expression: string): CompiledCondition {
@@ -292,7 +287,7 @@ function compileCore(expression: string): CompiledCondition {
     root,
     constants,
   };
-  return remember(cache, expression, compiled);
+  return cache.remember(expression, compiled);
 }
 
 // ---------------------------------------------------------------------------------------------------------

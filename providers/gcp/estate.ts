@@ -5,6 +5,7 @@
  * Nothing here is walked per request except the resource's own ancestor chain.
  */
 import type { SourceLocation } from '../../src/core/decision.js';
+import { BoundedMap } from '../../src/core/bounded.js';
 import { NONE, push, type PolicyNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
@@ -126,17 +127,6 @@ export function compileDeny(name: string, attachedTo: string, doc: Obj, source: 
     return rule;
   });
   return { name, id: name.slice(name.lastIndexOf('/') + 1), attachedTo, rules, document: doc, source };
-}
-
-/** A map that keeps at most `limit` entries, the oldest going first: for caches keyed by request input. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly limit: number) {
-    super();
-  }
-  override set(key: K, value: V): this {
-    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value!);
-    return super.set(key, value);
-  }
 }
 
 const CACHE_LIMIT = 10_000;

@@ -82,6 +82,16 @@ export function invariantPrincipals(snapshot: Snapshot, inv: Invariant): string[
   return exempt.length ? all.filter((p) => !exempt.some((g) => globMatch(g, p))) : all;
 }
 
+/** The questions an invariant asks: each of its actions on each of its resources, by each principal. */
+export function* invariantQuestions(inv: Invariant, principals: readonly string[]): Generator<Question> {
+  const context = inv.context ? { context: inv.context } : {};
+  for (const action of inv.actions) {
+    for (const resource of inv.resources) {
+      for (const principal of principals) yield question({ provider: inv.provider, principal, action, resource, ...context });
+    }
+  }
+}
+
 function checkInvariant(snapshot: Snapshot, exps: Expectations, inv: Invariant, i: number, principals: string[] | InputError, opts: CheckOptions, tick: () => void): CheckResult {
   const pointer = `/invariants/${i}`;
   const base = { name: inv.name, kind: 'invariant' as const, provider: inv.provider, location: exps.locate(pointer), expected: 'denied' as const };
@@ -89,23 +99,18 @@ function checkInvariant(snapshot: Snapshot, exps: Expectations, inv: Invariant, 
   const violations: Finding[] = [];
   let count = 0;
   let questions = 0;
-  for (const action of inv.actions) {
-    for (const resource of inv.resources) {
-      for (const principal of principals) {
-        const q = question({ provider: inv.provider, principal, action, resource, ...(inv.context ? { context: inv.context } : {}) });
-        questions++;
-        let d: Decision;
-        try {
-          d = ask(snapshot, q, opts.candidate, 'summary');
-        } catch (err) {
-          return errorResult({ ...base, questions }, err, pointer);
-        }
-        tick();
-        if (d.decision === 'denied') continue;
-        count++;
-        if (violations.length < MAX_VIOLATIONS) violations.push(finding(snapshot, q, opts.candidate));
-      }
+  for (const q of invariantQuestions(inv, principals)) {
+    questions++;
+    let d: Decision;
+    try {
+      d = ask(snapshot, q, opts.candidate, 'summary');
+    } catch (err) {
+      return errorResult({ ...base, questions }, err, pointer);
     }
+    tick();
+    if (d.decision === 'denied') continue;
+    count++;
+    if (violations.length < MAX_VIOLATIONS) violations.push(finding(snapshot, q, opts.candidate));
   }
   const who = { allowOnly: 'a principal outside allowOnly', noPublicAccess: 'an anonymous or public caller', noCrossOrgAccess: 'a caller outside the organization' }[invariantKind(inv)];
   const result: CheckResult = { ...base, status: count ? 'failed' : 'passed', questions, message: '' };

@@ -8,7 +8,7 @@ import { InputError } from '../core/problem.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { ask, OverlayError, question } from './ask.js';
 import { changedBy, mergeRefs, removedBy, type Candidate } from './candidate.js';
-import { invariantPrincipals } from './check.js';
+import { invariantPrincipals, invariantQuestions } from './check.js';
 import type { Expectations } from './expectations.js';
 import type { DiffEntry, DiffKind, DiffReport, Question } from './report.js';
 
@@ -39,11 +39,7 @@ function expectationQuestions(snapshot: Snapshot, exps: Expectations): Asked[] {
     } catch (e) {
       throw e instanceof InputError ? e.under(`/invariants/${i}`) : e;
     }
-    for (const action of inv.actions) {
-      for (const resource of inv.resources) {
-        for (const principal of principals) out.push({ q: question({ provider: inv.provider, principal, action, resource, ...(inv.context ? { context: inv.context } : {}) }), origin: 'expectation', expectation: inv.name, pointer: `/invariants/${i}` });
-      }
-    }
+    for (const q of invariantQuestions(inv, principals)) out.push({ q, origin: 'expectation', expectation: inv.name, pointer: `/invariants/${i}` });
   });
   return out;
 }

@@ -4,8 +4,7 @@ import { join, relative, sep } from 'node:path';
 import { InputError } from '../core/problem.js';
 import { isInputFileName, type InputFile } from '../core/snapshot.js';
 import { filesFromTarGz, isTarGz, MAX_FILES } from '../api/upload.js';
-import { parseJsonText } from '../core/json-text.js';
-import { guardJson } from '../core/json-guard.js';
+import { parseUserJson } from '../core/json-guard.js';
 
 /** What an archive may unpack to, as the server's default upload limit. */
 const MAX_ARCHIVE_BYTES = 256 * 1024 * 1024;
@@ -57,15 +56,7 @@ export async function readText(path: string): Promise<string> {
 export async function readJson(path: string): Promise<unknown> {
   const text = await readText(path);
   try {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // Parse again with positions, to name the line and column where the text stops being JSON.
-      value = parseJsonText(text).value;
-    }
-    guardJson(value);
-    return value;
+    return parseUserJson(text, displayName(path));
   } catch (e) {
     throw e instanceof InputError ? e.inFile(displayName(path)) : e;
   }

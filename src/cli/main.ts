@@ -5,11 +5,12 @@
  * Exit codes: 0 all passed, 1 expectations failed or forbidden access found, 2 bad input or usage,
  * 3 internal error.
  */
-import { writeFile, rename } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { FORMATS, renderCheck, renderDiff, type Format } from '../ci/format/index.js';
 import type { CheckBody, DiffBody } from '../api/ci.js';
 import { InputError } from '../core/problem.js';
+import { parseExpectations } from '../ci/expectations.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import { VERSION } from '../version.js';
 import { painter } from '../ci/format/paint.js';
 import { decisionText } from './decision-text.js';
@@ -36,13 +37,8 @@ const useColour = (stream: NodeJS.WriteStream) => stream.isTTY === true && !proc
 /** Writes the output to a file (whole or not at all) or to stdout. */
 async function emit(text: string, output: string | undefined): Promise<void> {
   const body = text.endsWith('\n') ? text : `${text}\n`;
-  if (!output) {
-    process.stdout.write(body);
-    return;
-  }
-  const tmp = `${output}.${process.pid}.tmp`;
-  await writeFile(tmp, body);
-  await rename(tmp, output);
+  if (output) await writeFileAtomic(output, body);
+  else process.stdout.write(body);
 }
 
 /** A context value from the command line: JSON when it parses (numbers, booleans, arrays), else the text. */
@@ -177,7 +173,7 @@ function program(setExit: (code: number) => void): Command {
     const ch = await changes(o);
     if (!ch.overlay && !ch.terraformPlan) throw new InputError('invalid_request', '', 'diff needs --plan or --overlay');
     const body: DiffBody = { ...ch, probes: o.probes };
-    if (o.expect) body.expectations = (await import('../ci/expectations.js')).parseExpectations(await readText(o.expect), displayName(o.expect)).doc;
+    if (o.expect) body.expectations = parseExpectations(await readText(o.expect), displayName(o.expect)).doc;
     const bar = progressBar('diffing');
     const report = await engineFor(o).diff(body, bar.tick).finally(bar.end);
     await emit(renderDiff(report, o.format, { color: !o.output && useColour(process.stdout), version: VERSION }), o.output);

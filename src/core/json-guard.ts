@@ -5,6 +5,7 @@
  */
 import { InputError, pointerToken } from './problem.js';
 import { FORBIDDEN_KEYS, MAX_DEPTH, MAX_NODES } from './limits.js';
+import { parseJsonText } from './json-text.js';
 
 type Violation = 'too_deep' | 'forbidden_key' | 'too_large' | null;
 
@@ -65,4 +66,20 @@ export function guardJson(root: unknown, maxNodes = MAX_NODES, seen?: WeakSet<ob
   if (what === 'too_large') throw new InputError('too_large', ptr, `more than ${maxNodes} values in the body`, 413);
   if (what === 'too_deep') throw new InputError('too_deep', ptr, `nesting deeper than ${MAX_DEPTH} levels`);
   throw new InputError('forbidden_key', ptr, `the key '${ptr.slice(ptr.lastIndexOf('/') + 1)}' is not allowed`);
+}
+
+/**
+ * JSON text from a user (a request body, a file the CLI reads): parsed, then checked with guardJson.
+ * Text that is not JSON is parsed again with positions, to name the line and column where it stops.
+ */
+export function parseUserJson(text: string, what = 'the body'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    parseJsonText(text);
+    throw new InputError('malformed_json', '', `${what} is not valid JSON`);
+  }
+  guardJson(value);
+  return value;
 }

@@ -7,8 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import multipart from '@fastify/multipart';
-import { guardJson } from '../core/json-guard.js';
-import { parseJsonText } from '../core/json-text.js';
+import { parseUserJson } from '../core/json-guard.js';
 import { InputError, toProblem, type Problem } from '../core/problem.js';
 import { MAX_BATCH, simulateManyResolved, simulateResolved } from '../api/simulate.js';
 import { operations, spec, specText, validateBody, validateParams } from '../api/spec.js';
@@ -34,19 +33,6 @@ export interface AppOptions {
 
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown;
-
-function parseBody(text: string): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // Parse again with positions, to name where the text stops being JSON.
-    parseJsonText(text);
-    throw new InputError('malformed_json', '', 'the body is not valid JSON');
-  }
-  guardJson(value);
-  return value;
-}
 
 function makeHandlers(snapshots: SnapshotService, uploadLimit: number): Record<string, Handler> {
   const resolve = (ref: string) => snapshots.resolve(ref);
@@ -157,7 +143,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text: string | Buffer, done) => {
     try {
-      done(null, parseBody(String(text)));
+      done(null, parseUserJson(String(text)));
     } catch (e) {
       done(e as Error, undefined);
     }

@@ -5,18 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/api/spec.js';
-import { testApp, type TestApp } from '../helpers/app.js';
-import { call, jsonClient } from '../helpers/contract.js';
+import { appForFile, testApp } from '../helpers/app.js';
+import { call } from '../helpers/contract.js';
 
-let t: TestApp;
-let json: ReturnType<typeof jsonClient>;
-beforeAll(async () => {
-  t = await testApp();
-  json = jsonClient(t.app);
-});
-afterAll(() => t.close());
+const { app, json } = appForFile();
 
 const accessYaml = () => readFileSync(join(projectRoot, 'fixtures', 'ci', 'access.yaml'), 'utf8');
 const ALICE = 'arn:aws:iam::222222222222:user/alice';
@@ -53,7 +47,7 @@ describe('POST /v1/checks', () => {
     expect(neither.status).toBe(400);
     const unknownPolicy = await json('POST', '/v1/checks', { expectations: { must: [drop] }, overlay: { aws: { remove: ['p-nope'] } } });
     expect(unknownPolicy).toMatchObject({ status: 404, body: { pointer: '/overlay/aws/remove/0' } });
-    const proto = await call(t.app, { method: 'POST', url: '/v1/checks', headers: { 'content-type': 'application/json' }, payload: '{"expectations": {"__proto__": {"must": []}}}' });
+    const proto = await call(app(), { method: 'POST', url: '/v1/checks', headers: { 'content-type': 'application/json' }, payload: '{"expectations": {"__proto__": {"must": []}}}' });
     expect(proto.status).toBe(400);
   });
 

@@ -4,19 +4,13 @@
  * section against GcpExplanation); the 4xx answers for bad GCP requests; the principal and browse routes.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/api/spec.js';
-import { testApp, type TestApp } from '../helpers/app.js';
-import { jsonClient, simulateScenarios, uploadInputs } from '../helpers/contract.js';
+import { appForFile } from '../helpers/app.js';
+import { simulateScenarios, uploadInputs } from '../helpers/contract.js';
 import { readScenario, scenarioFiles } from '../helpers/scenario.js';
 
-let t: TestApp;
-let json: ReturnType<typeof jsonClient>;
-beforeAll(async () => {
-  t = await testApp({ withFixtures: false });
-  json = jsonClient(t.app);
-});
-afterAll(() => t.close());
+const { json } = appForFile({ withFixtures: false });
 
 const upload = (inputs: Record<string, unknown>, name: string) => uploadInputs(json, inputs, name);
 
