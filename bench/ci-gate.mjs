@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { checkFromBody } from '../dist/src/api/ci.js';
 import { buildSnapshot } from '../dist/src/core/snapshot.js';
-import { providers } from '../dist/src/providers.js';
+import { providers } from '../dist/src/all-providers.js';
 import { simulate } from '../dist/src/index.js';
 import { estateRequests, generateEstate } from './estate.mjs';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnapshotService } from '../dist/src/api/snapshots.js';
 import { simulate } from '../dist/src/index.js';
-import { providers } from '../dist/src/providers.js';
+import { providers } from '../dist/src/all-providers.js';
 import { FileStore } from '../dist/src/store/file-store.js';
 import { estateRequests, estateShape, generateEstate } from './estate.mjs';
 

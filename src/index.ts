@@ -8,7 +8,7 @@ import { guardJson } from './core/json-guard.js';
 import { MAX_NODES } from './core/limits.js';
 import { InputError } from './core/problem.js';
 import { buildSnapshot, type InputFile, type Snapshot } from './core/snapshot.js';
-import { providers } from './providers.js';
+import { providers } from './all-providers.js';
 
 /** Objects already checked against the input bounds: callers' objects are treated as immutable. */
 const checked = new WeakSet<object>();

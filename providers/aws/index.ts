@@ -9,7 +9,7 @@ import { awsCi } from './ci.js';
 import { AwsEstate } from './estate.js';
 import { evaluate } from './evaluate.js';
 import { explain } from './explain.js';
-import { isGaad, isOrgExport, isResourceExport, loadAws } from './load.js';
+import { loadAws, recognizesAws } from './load.js';
 import { buildRequest, type AwsRequest, type AwsSimulateBody } from './request.js';
 import { buildSnapshotRequest, type AwsSnapshotBody } from './snapshot-request.js';
 
@@ -27,7 +27,7 @@ const estateOf = (snapshot: Snapshot) => snapshot.compiledFor<AwsEstate>('aws');
 export const aws: ProviderModule = {
   name: 'aws',
   simulate: (body) => simulateAws(body as AwsSimulateBody),
-  recognizes: (f) => isGaad(f.value) || isOrgExport(f.value) || isResourceExport(f.value),
+  recognizes: recognizesAws,
   load: loadAws,
   compile: (snapshot, warn) => new AwsEstate(snapshot, warn),
   simulateIn(snapshot, body) {

@@ -28,6 +28,11 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** Is the file one of the AWS inputs: an authorization-details export, an Organizations export or resource policies? */
+export function recognizesAws(f: ParsedFile): boolean {
+  return isGaad(f.value) || isOrgExport(f.value) || isResourceExport(f.value);
+}
+
 export function isGaad(v: unknown): boolean {
   const page = Array.isArray(v) ? v[0] : v;
   if (!isObj(page)) return false;

@@ -30,7 +30,7 @@ export interface Progress {
   progress?: (done: number, total: number) => void;
 }
 
-function candidateOf(b: CheckBody, snap: Snapshot): Candidate | undefined {
+async function candidateOf(b: CheckBody, snap: Snapshot): Promise<Candidate | undefined> {
   if (b.overlay !== undefined && b.terraformPlan !== undefined) throw new InputError('invalid_request', '/terraformPlan', 'give overlay or terraformPlan, not both');
   if (b.overlay !== undefined) return candidateFromOverlays(b.overlay, snap, '/overlay');
   if (b.terraformPlan !== undefined) return candidateFromPlan(b.terraformPlan, snap, '/terraformPlan', b.planFile ?? 'plan.json');
@@ -48,7 +48,7 @@ export async function checkFromBody(body: unknown, resolve: SnapshotResolver, op
   validateBody('runChecks', body);
   const b = body as CheckBody;
   const snap = await resolve(b.snapshot ?? 'active');
-  const candidate = candidateOf(b, snap);
+  const candidate = await candidateOf(b, snap);
   return runCheck(snap, expectationsOf(b)!, { ...opts, ...(candidate ? { candidate } : {}) });
 }
 
@@ -57,5 +57,5 @@ export async function diffFromBody(body: unknown, resolve: SnapshotResolver, opt
   const b = body as DiffBody;
   const snap = await resolve(b.snapshot ?? 'active');
   const expectations = expectationsOf(b);
-  return runDiff(snap, candidateOf(b, snap)!, { ...opts, ...(expectations ? { expectations } : {}), ...(b.probes !== undefined ? { probes: b.probes } : {}) });
+  return runDiff(snap, (await candidateOf(b, snap))!, { ...opts, ...(expectations ? { expectations } : {}), ...(b.probes !== undefined ? { probes: b.probes } : {}) });
 }

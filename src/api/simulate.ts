@@ -3,17 +3,17 @@
  * A body that carries its policies is answered on its own (custom simulation); one without `policies`
  * (a session policy aside) is answered against a snapshot.
  */
-import type { Decision } from '../core/decision.js';
+import type { Decision, Provider } from '../core/decision.js';
 import { InputError, toProblem, type Problem } from '../core/problem.js';
 import type { ProviderModule } from '../core/provider.js';
 import type { Snapshot } from '../core/snapshot.js';
-import { providers } from '../providers.js';
+import { loadedProvider } from '../providers.js';
 import { validateBody } from './spec.js';
 
 export const MAX_BATCH = 10_000;
 
 interface Body {
-  provider: keyof typeof providers;
+  provider: Provider;
   snapshot?: string;
   policies?: Record<string, unknown>;
 }
@@ -30,8 +30,8 @@ export function isCustom(body: unknown): boolean {
 }
 
 function providerOf(body: Body): ProviderModule {
-  const provider = providers[body.provider];
-  if (!provider) throw new InputError('invalid_request', '/provider', `provider '${body.provider}' is not available in this build`);
+  const provider = loadedProvider(body.provider);
+  if (!provider) throw new InputError('invalid_request', '/provider', `provider '${body.provider}' is not loaded in this process`);
   return provider;
 }
 

@@ -75,7 +75,9 @@ export function operations(): { method: string; path: string; op: Json }[] {
   return out;
 }
 
-const ajv = specAjv();
+/** Built on first use: a command that validates nothing does not pay for it. */
+let shared: Ajv2020 | undefined;
+const ajv = (): Ajv2020 => (shared ??= specAjv());
 const validators = new Map<string, ValidateFunction>();
 
 function requestValidator(operationId: string): ValidateFunction {
@@ -84,7 +86,7 @@ function requestValidator(operationId: string): ValidateFunction {
   const found = operations().find((o) => o.op.operationId === operationId);
   const schema = ((found?.op.requestBody as Json | undefined)?.content as Json | undefined)?.['application/json'] as Json | undefined;
   if (!schema) throw new Error(`no JSON request body for operation ${operationId} in openapi.yaml`);
-  v = ajv.compile(specSchema(schema.schema));
+  v = ajv().compile(specSchema(schema.schema));
   validators.set(operationId, v);
   return v;
 }
@@ -120,7 +122,7 @@ export function validateBody(operationId: string, body: unknown): void {
 /** Validates a value against a component schema; the error's pointer is `base` + the field's pointer. */
 export function validateComponent(name: string, value: unknown, base = ''): void {
   let v = validators.get(`#${name}`);
-  if (!v) validators.set(`#${name}`, (v = ajv.compile(specSchema({ $ref: `#/components/schemas/${name}` }))));
+  if (!v) validators.set(`#${name}`, (v = ajv().compile(specSchema({ $ref: `#/components/schemas/${name}` }))));
   check(v, value, base);
 }
 
@@ -139,7 +141,7 @@ function checksFor(operationId: string): ParamCheck[] {
   const found = operations().find((o) => o.op.operationId === operationId);
   checks = ((found?.op.parameters as Json[] | undefined) ?? []).map((p) => {
     const schema = (p.schema ?? {}) as Json;
-    return { name: String(p.name), in: p.in as 'query' | 'path', required: p.required === true, type: String(schema.type ?? 'string'), validate: ajv.compile(specSchema(schema)) };
+    return { name: String(p.name), in: p.in as 'query' | 'path', required: p.required === true, type: String(schema.type ?? 'string'), validate: ajv().compile(specSchema(schema)) };
   });
   paramChecks.set(operationId, checks);
   return checks;

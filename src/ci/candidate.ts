@@ -8,7 +8,7 @@ import type { Decision, Provider } from '../core/decision.js';
 import { InputError } from '../core/problem.js';
 import type { Snapshot } from '../core/snapshot.js';
 import { validateComponent } from '../api/spec.js';
-import { providers } from '../providers.js';
+import { terraformOwner } from '../providers.js';
 import type { ChangeRef, ChangeSet } from './report.js';
 
 export interface Candidate {
@@ -46,7 +46,7 @@ export function candidateFromOverlays(value: unknown, snapshot: Snapshot, base: 
 }
 
 /** Candidate changes from `terraform show -json` output: each provider reads the resource types it knows. */
-export function candidateFromPlan(value: unknown, snapshot: Snapshot, base: string, file?: string): Candidate {
+export async function candidateFromPlan(value: unknown, snapshot: Snapshot, base: string, file?: string): Promise<Candidate> {
   validateComponent('TerraformPlan', value, base);
   const plan = value as TerraformPlan;
   const set: ChangeSet = { source: 'terraform', changes: [], unknowns: [], warnings: [] };
@@ -77,8 +77,8 @@ export function candidateFromPlan(value: unknown, snapshot: Snapshot, base: stri
   // Say which IAM changes the answers leave out: a cloud the snapshot lacks, or a type iamsim does not read.
   for (const c of changes) {
     if (claimed.has(c)) continue;
-    const owner = Object.values(providers).find((p) => p.ci.terraformTypes.includes(c.type));
-    if (owner) set.warnings.push({ address: c.address, message: `not read: the snapshot holds no ${owner.name} inputs` });
+    const owner = await terraformOwner(c.type);
+    if (owner?.ci.terraformTypes.includes(c.type)) set.warnings.push({ address: c.address, message: `not read: the snapshot holds no ${owner.name} inputs` });
     else if (isIamType(c.type)) set.warnings.push({ address: c.address, message: `iamsim does not read ${c.type}: what it changes is not in the answers` });
   }
   return out;

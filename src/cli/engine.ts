@@ -11,8 +11,8 @@ import type { CheckReport, DiffReport } from '../ci/report.js';
 import type { Decision } from '../core/decision.js';
 import { guardJson } from '../core/json-guard.js';
 import { InputError, type Problem } from '../core/problem.js';
-import { buildSnapshot, type InputFile, type Snapshot, type SnapshotMeta } from '../core/snapshot.js';
-import { providers } from '../providers.js';
+import { buildSnapshot, parseFile, type InputFile, type Snapshot, type SnapshotMeta } from '../core/snapshot.js';
+import { loadProviders, providersFor } from '../providers.js';
 import { FileStore } from '../store/file-store.js';
 import { readInputs } from './inputs.js';
 import type { ProgressFn } from './progress.js';
@@ -36,8 +36,15 @@ export class RemoteFailure extends Error {}
 
 const isPath = (s: string) => existsSync(s);
 
-function service(dataDir: string): Promise<SnapshotService> {
-  return new FileStore(dataDir).open().then((store) => new SnapshotService(store, Object.values(providers)));
+async function service(dataDir: string): Promise<SnapshotService> {
+  const [store, modules] = await Promise.all([new FileStore(dataDir).open(), loadProviders()]);
+  return new SnapshotService(store, modules);
+}
+
+/** A snapshot of the files, loading only the providers whose inputs they hold. */
+async function snapshotOf(files: InputFile[]): Promise<Snapshot> {
+  const parsed = files.map(parseFile);
+  return buildSnapshot(parsed, await loadProviders(providersFor(parsed)), { createdAt: new Date().toISOString() });
 }
 
 /** The embedded engine. `snapshot` is a path (directory, file, archive) or an id or ref in `dataDir`. */
@@ -47,8 +54,7 @@ export function localEngine(snapshot: string[] | undefined, dataDir: string): En
     loaded ??= (async () => {
       const paths = snapshot ?? [];
       if (paths.length && paths.every(isPath)) {
-        const files = await readInputs(paths);
-        return buildSnapshot(files, Object.values(providers), { createdAt: new Date().toISOString() });
+        return snapshotOf(await readInputs(paths));
       }
       const ref = paths[0] ?? 'active';
       if (paths.length > 1 || !/^([0-9a-f]{32}|[a-z][a-z0-9-]{0,62})$/.test(ref)) throw new InputError('not_found', '', `${paths.join(' ')} is neither a path nor a snapshot id or ref`);
@@ -60,7 +66,9 @@ export function localEngine(snapshot: string[] | undefined, dataDir: string): En
   return {
     async simulate(body) {
       guardJson(body);
-      return simulateOne(body, await load());
+      const snapshot = await load();
+      await loadProviders([String(body.provider)]); // a body with its own policies needs its provider's engine
+      return simulateOne(body, snapshot);
     },
     check: (body, progress) => checkFromBody(body, resolve, progress ? { progress } : {}),
     diff: (body, progress) => diffFromBody(body, resolve, progress ? { progress } : {}),

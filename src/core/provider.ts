@@ -36,3 +36,16 @@ export interface ProviderModule {
   /** Terraform plans, diff probes and invariant principals, for the CI gate. */
   ci: CiSupport;
 }
+
+/**
+ * What the core knows of a provider before loading it: enough to tell whether a snapshot needs it, so that
+ * a command line run on one cloud's estate does not pay for loading the others' catalogues and engines.
+ */
+export interface ProviderEntry {
+  name: Provider;
+  /** The same test as ProviderModule.recognizes, from a module that loads nothing heavy. */
+  recognizes(file: ParsedFile): boolean;
+  /** Terraform resource types of this cloud start with it (`aws_`, `google_`, `azurerm_`). */
+  terraformPrefix: string;
+  load(): Promise<ProviderModule>;
+}

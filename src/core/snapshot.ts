@@ -59,7 +59,7 @@ function ndjsonLines(text: string): NdjsonLine[] {
  * A file's value: one JSON document, or for NDJSON the array of its non-blank lines' values, so that
  * pointer /i/... names the i-th value.
  */
-function parseFile(f: InputFile): ParsedFile {
+export function parseFile(f: InputFile): ParsedFile {
   let value: unknown;
   if (isNdjson(f.name)) {
     value = ndjsonLines(f.text).map((l, i) => {
@@ -160,17 +160,17 @@ export class Snapshot {
 }
 
 /**
- * Parses the files, lets each provider load those it recognises into the graph, and compiles. Throws
- * InputError naming the file when one cannot be read: nothing is stored then.
+ * Parses the files (unless already parsed by parseFile), lets each provider load those it recognises into
+ * the graph, and compiles. Throws InputError naming the file when one cannot be read: nothing is stored then.
  */
-export function buildSnapshot(files: readonly InputFile[], modules: readonly ProviderModule[], opts: { name?: string; createdAt: string }): Snapshot {
+export function buildSnapshot(files: readonly (InputFile | ParsedFile)[], modules: readonly ProviderModule[], opts: { name?: string; createdAt: string }): Snapshot {
   if (files.length === 0) throw new InputError('invalid_request', '/files', 'the bundle holds no files');
   const names = new Set<string>();
   for (const f of files) {
     if (names.has(f.name)) throw new InputError('invalid_request', '/files', `two files are named ${f.name}`);
     names.add(f.name);
   }
-  const parsed = files.map(parseFile);
+  const parsed = files.map((f) => ('value' in f ? f : parseFile(f)));
   const warnings: LoadWarning[] = [];
   const warn = (w: LoadWarning) => warnings.push(w);
   const data: GraphData = emptyGraphData();

@@ -1,7 +1,7 @@
 /** Starts the HTTP server from environment settings (the README's configuration table): `npm start` and `iamsim serve`. */
 import { fixtureFiles } from '../api/fixtures.js';
 import { SnapshotService } from '../api/snapshots.js';
-import { providers } from '../providers.js';
+import { providers } from '../all-providers.js';
 import { FileStore } from '../store/file-store.js';
 import { buildApp } from './app.js';
 

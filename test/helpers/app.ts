@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { fixtureFiles } from '../../src/api/fixtures.js';
 import { SnapshotService } from '../../src/api/snapshots.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { FileStore } from '../../src/store/file-store.js';
 import { jsonClient } from './contract.js';

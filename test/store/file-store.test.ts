@@ -16,7 +16,7 @@ import { ACTIVE, SnapshotService } from '../../src/api/snapshots.js';
 import { InputError } from '../../src/core/problem.js';
 import { snapshotId, type InputFile, type SnapshotMeta } from '../../src/core/snapshot.js';
 import { simulate } from '../../src/index.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { SnapshotStore, StoredSnapshot } from '../../src/store/store.js';
 

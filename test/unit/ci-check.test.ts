@@ -10,7 +10,7 @@ import { invariantPrincipals, runCheck } from '../../src/ci/check.js';
 import { parseExpectations } from '../../src/ci/expectations.js';
 import { InputError } from '../../src/core/problem.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 
 let snap: Snapshot;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import type { Decision } from '../../src/core/decision.js';
 import { InputError, toProblem } from '../../src/core/problem.js';
 import type { ProviderModule } from '../../src/core/provider.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 import { sarifSchema, validateJunit as validateXmlReport, validateSarif } from '../helpers/report-schemas.js';
 
 const EXPECTATIONS = 'ci/access.yaml';

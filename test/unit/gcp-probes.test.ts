@@ -9,7 +9,7 @@ import type { Probe, TerraformPlan } from '../../src/core/ci.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { fixtureFiles } from '../../src/api/fixtures.js';
 import { projectRoot } from '../../src/api/spec.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 import { gcp } from '../../providers/gcp/index.js';
 import { isKnownPermission } from '../../providers/gcp/catalog.js';
 import { MAX_PROBES, SENSITIVE } from '../../providers/gcp/ci.js';

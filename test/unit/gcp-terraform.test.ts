@@ -11,7 +11,7 @@ import { InputError } from '../../src/core/problem.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
 import { fixtureFiles } from '../../src/api/fixtures.js';
 import { projectRoot, specAjv, specSchema } from '../../src/api/spec.js';
-import { providers } from '../../src/providers.js';
+import { providers } from '../../src/all-providers.js';
 import { gcp } from '../../providers/gcp/index.js';
 
 const CRM = '//cloudresourcemanager.googleapis.com/';
