@@ -57,7 +57,8 @@ const dataDir: string = (() => {
   }
 })();
 
-function readData<T>(file: string): T {
+/** A data file of providers/gcp/data, parsed. */
+export function readData<T>(file: string): T {
   return JSON.parse(readFileSync(join(dataDir, file), 'utf8')) as T;
 }
 
@@ -172,11 +173,16 @@ export function toV1Permission(p: string): string | undefined {
   allPermissions ??= new Set(permissions());
   if (allPermissions.has(p)) return p;
   const [, fqdn, rest] = m as unknown as [string, string, string];
+  const prefix = v1Prefix(fqdn);
+  return prefix === undefined ? undefined : `${prefix}.${rest}`;
+}
+
+/** The v1 permission prefix of a Google API's FQDN (cloudresourcemanager.googleapis.com -> resourcemanager); undefined for other domains. */
+export function v1Prefix(fqdn: string): string | undefined {
   if (!fqdn.endsWith(GOOGLEAPIS)) return undefined;
   const api = fqdn.slice(0, -GOOGLEAPIS.length);
   if (api.includes('.')) return undefined;
-  const prefix = Object.hasOwn(serviceMapping().api, api) ? serviceMapping().api[api]! : api;
-  return `${prefix}.${rest}`;
+  return Object.hasOwn(serviceMapping().api, api) ? serviceMapping().api[api]! : api;
 }
 
 /** The v2 (deny policy) spelling of a permission: storage.objects.get -> storage.googleapis.com/objects.get. */

@@ -8,7 +8,7 @@ import type { Cause, CloudError, Decision, LayerTrace, LayerVerdict, MissingCont
 import type { AllowPolicy, DenyPolicy, GcpEstate } from './estate.js';
 import type { BindingResult, Evaluation, RuleResult } from './evaluate.js';
 import { PAP_SETTING, type Guardrail } from './guardrails.js';
-import type { PabEntry } from './pab.js';
+import { firstVersionBlocking, type PabEntry } from './pab.js';
 import { aclGrants, type AclEntry } from './acl.js';
 import { troubleshooter } from './troubleshooter.js';
 
@@ -156,9 +156,24 @@ function summaryEntry<P extends object>(p: P, ref: (p: P) => PolicyRef): { polic
 const denyTraceRef = (p: DenyPolicy): PolicyRef => denyRef(undefined, p);
 const allowTraceRef = (p: AllowPolicy): PolicyRef => ({ id: p.id, name: `allow policy of ${p.resource}`, type: 'gcp:allow', attachedTo: p.resource, source: p.source });
 
+/**
+ * The PAB layer's note; it names the policies whose enforcement version can't block the permission, which
+ * have no effect on the request (https://cloud.google.com/iam/docs/pab-blocked-permissions).
+ */
+function pabNote(ev: Evaluation): string {
+  const { entries } = ev.pab;
+  if (!entries.length) return 'no principal access boundary policy applies to the caller';
+  const note = `${entries.length} principal access boundary binding(s) target the caller; eligible when any enforced policy includes the resource`;
+  const unable = [...new Set(entries.flatMap((e) => (e.policy && !e.versionCovers ? [`${e.policy.id} (enforcement version ${e.policy.version})`] : [])))];
+  if (!unable.length) return note;
+  const first = firstVersionBlocking(ev.req.permissionV2);
+  const from = first === undefined ? 'no enforcement version can' : `enforcement version ${first} is the first that can`;
+  return `${note}; ${unable.join(', ')} can't block ${ev.req.permission} (${from}), so ${unable.length > 1 ? 'they have' : 'it has'} no effect on this request`;
+}
+
 function layers(at: GcpEstate, ev: Evaluation, guardrail: Guardrail | undefined): LayerTrace[] {
   const full = ev.req.full;
-  const pab: LayerTrace = { layer: 'pab', verdict: PAB_VERDICT[ev.pab.state]!, note: ev.pab.entries.length ? `${ev.pab.entries.length} principal access boundary binding(s) target the caller; eligible when any enforced policy includes the resource` : 'no principal access boundary policy applies to the caller' };
+  const pab: LayerTrace = { layer: 'pab', verdict: PAB_VERDICT[ev.pab.state]!, note: pabNote(ev) };
   const shown = full ? at : undefined;
   const pabPolicies = ev.pab.entries.filter((e) => e.policy).map((e) => ({ policy: pabRef(shown, e) }));
   if (pabPolicies.length) pab.policies = pabPolicies;

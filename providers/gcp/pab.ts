@@ -4,33 +4,127 @@
  * https://cloud.google.com/iam/docs/principal-access-boundary-policies
  * https://cloud.google.com/iam/docs/pab-blocked-permissions
  */
-import { permissionGroupMatches } from './catalog.js';
+import { readData, toV2Permission, v1Prefix } from './catalog.js';
 import type { CompiledOrError, ConditionOutcome } from './conditions.js';
 import type { SourceLocation } from '../../src/core/decision.js';
 
-/** The current default enforcement version (`latest` and an empty version follow it). */
-const DEFAULT_ENFORCEMENT_VERSION = 4;
-
-/**
- * Permissions that only later enforcement versions can block. Every other permission is treated as
- * blockable from version 1 (an approximation: the page lists version 1 service by service; this table
- * holds the later additions named there).
- */
-const ADDED_IN: [version: number, patterns: string[]][] = [
-  [2, ['accesscontextmanager.googleapis.com/*.*', 'containeranalysis.googleapis.com/*.*', 'bigquery.googleapis.com/datasets.*', 'bigquery.googleapis.com/jobs.*', 'bigquery.googleapis.com/models.*', 'bigquery.googleapis.com/routines.*', 'bigquery.googleapis.com/tables.*']],
-  [3, ['essentialcontacts.googleapis.com/contacts.*', 'iam.googleapis.com/serviceAccounts.*', 'iam.googleapis.com/serviceAccountKeys.*']],
-];
-
-/** The first enforcement version that can block a v2 permission. */
-export function firstVersionBlocking(v2Permission: string): number {
-  for (const [version, patterns] of ADDED_IN) if (patterns.some((p) => permissionGroupMatches(p, v2Permission))) return version;
-  return 1;
+/** A row of the page's table for one version: the patterns it can block and, of those, what it can't. */
+interface Row {
+  service: string;
+  permissions: string[];
+  exceptions: string[];
+  /** The v1 name the page gives for a pattern, where it differs (apikeys.googleapis.com/apikeys.* is serviceusage.apiKeys.*). */
+  v1Names?: Record<string, string>;
 }
 
-/** The version a policy enforces: a number, or `latest`/empty → the default. */
+interface EnforcementFile {
+  source: string;
+  defaultVersion: number;
+  versions: Record<string, Row[]>;
+}
+
+/** A permission or pattern, split, in a spelling the page and the request share (see parse). */
+interface Name {
+  service: string;
+  resource: string;
+  verb: string;
+}
+
+/**
+ * SERVICE_FQDN/RESOURCE.VERB split, with the v1 service prefix (the page writes Cloud SQL as
+ * cloudsql.googleapis.com, where the v2 name of cloudsql.instances.get is sql.googleapis.com/instances.get)
+ * and lower-cased (the page writes some resource types in another case than the permissions:
+ * accessapproval.googleapis.com/serviceaccounts.get is accessapproval.serviceAccounts.get).
+ * A lone `*` after the service is every permission, as `*.*` is.
+ */
+function parse(v2: string): Name | undefined {
+  const slash = v2.indexOf('/');
+  if (slash <= 0) return undefined;
+  const rest = v2.slice(slash + 1).toLowerCase();
+  const [resource, verb, extra] = rest === '*' ? ['*', '*'] : rest.split('.');
+  if (!resource || !verb || extra !== undefined) return undefined;
+  const fqdn = v2.slice(0, slash);
+  return { service: (v1Prefix(fqdn) ?? fqdn).toLowerCase(), resource, verb };
+}
+
+/** A row's patterns, compiled: RESOURCE.VERB names, RESOURCE.* resources, *.VERB verbs, or *.* (every permission). */
+class Patterns {
+  private every = false;
+  private readonly names = new Set<string>();
+  private readonly resources = new Set<string>();
+  private readonly verbs = new Set<string>();
+
+  add({ resource, verb }: Name): void {
+    if (resource === '*' && verb === '*') this.every = true;
+    else if (verb === '*') this.resources.add(resource);
+    else if (resource === '*') this.verbs.add(verb);
+    else this.names.add(`${resource}.${verb}`);
+  }
+
+  has({ resource, verb }: Name): boolean {
+    return this.every || this.resources.has(resource) || this.verbs.has(verb) || this.names.has(`${resource}.${verb}`);
+  }
+}
+
+interface CompiledRow {
+  version: number;
+  patterns: Patterns;
+  exceptions: Patterns;
+}
+
+const partialWildcard = (section: string): boolean => section !== '*' && section.includes('*');
+
+function compile(patterns: string[]): { services: Set<string>; set: Patterns } {
+  const set = new Patterns();
+  const services = new Set<string>();
+  for (const p of patterns) {
+    const name = parse(p);
+    // The page replaces whole sections by `*`; anything else would be read as a literal here.
+    if (!name || partialWildcard(name.resource) || partialWildcard(name.verb)) throw new Error(`pab-enforcement.json: ${p} is not SERVICE_FQDN/RESOURCE.VERB with whole-section wildcards`);
+    services.add(name.service);
+    set.add(name);
+  }
+  return { services, set };
+}
+
+let table: { defaultVersion: number; byService: Map<string, CompiledRow[]> } | undefined;
+
+/** The tables, read and compiled once: each version's rows filed under their service, lowest version first. */
+function enforcement(): NonNullable<typeof table> {
+  if (table) return table;
+  const file = readData<EnforcementFile>('pab-enforcement.json');
+  const byService = new Map<string, CompiledRow[]>();
+  for (const [v, rows] of Object.entries(file.versions).sort(([a], [b]) => Number(a) - Number(b))) {
+    for (const row of rows) {
+      const aliases = Object.values(row.v1Names ?? {}).map(toV2Permission);
+      const { services, set } = compile([...row.permissions, ...aliases]);
+      const compiled: CompiledRow = { version: Number(v), patterns: set, exceptions: compile(row.exceptions).set };
+      for (const service of services) {
+        const list = byService.get(service);
+        if (list) list.push(compiled);
+        else byService.set(service, [compiled]);
+      }
+    }
+  }
+  return (table = { defaultVersion: file.defaultVersion, byService });
+}
+
+/**
+ * The first enforcement version that can block a v2 permission; undefined when no version lists it (PAB
+ * policies then have no effect on it). A version blocks what its own table lists and every earlier
+ * version's; a row's exceptions are permissions it can't block though they match its patterns.
+ * https://cloud.google.com/iam/docs/pab-blocked-permissions
+ */
+export function firstVersionBlocking(v2Permission: string): number | undefined {
+  const name = parse(v2Permission);
+  if (!name) return undefined;
+  return enforcement().byService.get(name.service)?.find((r) => r.patterns.has(name) && !r.exceptions.has(name))?.version;
+}
+
+/** The version a policy enforces: a number, or `latest`/empty → the page's current default. */
 export function enforcementVersion(v: unknown): number {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN;
-  return Number.isFinite(n) ? n : DEFAULT_ENFORCEMENT_VERSION;
+  return Number.isFinite(n) ? n : enforcement().defaultVersion;
 }
 
 export interface PabRule {
@@ -94,7 +188,7 @@ export function pabEntry(binding: PabBinding, policy: PabPolicy | undefined, app
   if (condition) entry.condition = condition;
   if (!policy) return entry;
   entry.policy = policy;
-  entry.versionCovers = firstVersionBlocking(v2Permission) <= policy.version;
+  entry.versionCovers = (firstVersionBlocking(v2Permission) ?? Infinity) <= policy.version;
   entry.rules = policy.rules.map((rule) => {
     const resources = rule.resources.map((resource) => ({ resource, included: chain.has(resource) }));
     return { rule, included: rule.effect !== 'DENY' && resources.some((r) => r.included), resources };

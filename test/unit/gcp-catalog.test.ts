@@ -146,7 +146,8 @@ describe.skipIf(!haveSource)('scripts/gen-gcp-data.mjs', () => {
   it('reproduces the shipped files byte for byte', () => {
     const run = spawnSync(process.execPath, ['scripts/gen-gcp-data.mjs', source, out], { cwd: root, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
-    const shipped = readdirSync(dataDir).sort();
+    // pab-enforcement.json is transcribed from the documentation, not generated from the dataset.
+    const shipped = readdirSync(dataDir).filter((f) => f !== 'pab-enforcement.json').sort();
     expect(readdirSync(out).sort()).toEqual(shipped);
     for (const f of shipped) expect(readFileSync(join(out, f)).equals(readFileSync(join(dataDir, f))), f).toBe(true);
   });

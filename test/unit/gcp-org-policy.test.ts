@@ -79,7 +79,11 @@ describe('principal access boundary enforcement versions', () => {
 
   it('permissions added in later versions are not blocked by earlier ones', () => {
     expect(firstVersionBlocking('storage.googleapis.com/objects.get')).toBe(1);
-    expect(firstVersionBlocking('bigquery.googleapis.com/datasets.get')).toBe(2);
+    expect(firstVersionBlocking('bigquery.googleapis.com/tables.getData')).toBe(2);
     expect(firstVersionBlocking('iam.googleapis.com/serviceAccounts.getAccessToken')).toBe(3);
+    // Listed in no version, or an exception of the only row that matches: PAB can never block it.
+    expect([firstVersionBlocking('compute.googleapis.com/instances.get'), firstVersionBlocking('monitoring.googleapis.com/timeSeries.list')]).toEqual([undefined, undefined]);
+    // The page's spelling: cloudsql.googleapis.com (sql.googleapis.com in deny policies), serviceaccounts in lower case.
+    expect([firstVersionBlocking('sql.googleapis.com/instances.get'), firstVersionBlocking('accessapproval.googleapis.com/serviceAccounts.get')]).toEqual([3, 1]);
   });
 });
