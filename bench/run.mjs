@@ -82,6 +82,16 @@ console.table([
 ]);
 if (failed) console.log('some requests failed!');
 
+// What the loopback alone allows (bench/http-floor.mjs): the same bodies, answered by a server that does nothing.
+const { transportFloor } = await import('./http-floor.mjs');
+const floorRows = [];
+for (const [label, body] of [['small', small], ['typical', httpBody]]) {
+  const f = await transportFloor(body, JSON.stringify(simulate(JSON.parse(body))).length);
+  floorRows.push({ body: `${label} (${body.length} B)`, 'bare GET req/s': Math.round(f.trivial), 'bare POST, fixed answer req/s': Math.round(f.post), 'vs bare GET': `${((f.post / f.trivial) * 100).toFixed(0)}%` });
+}
+console.log('\nTransport floor: a bare Fastify server reads the same body and sends a fixed reply of the answer\'s size');
+console.table(floorRows);
+
 // Snapshots: a large synthetic estate (bench/estate.mjs) at scale 1 and 2, each measured in its own process.
 const { execFileSync } = await import('node:child_process');
 const estateRows = [1, 2].map((scale) => JSON.parse(execFileSync(process.execPath, ['--expose-gc', 'bench/estate-run.mjs', String(scale)], { encoding: 'utf8' }).trim().split('\n').pop()));
