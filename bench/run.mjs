@@ -1,6 +1,6 @@
 // npm run bench: in-process decisions per second and median µs per decision on three inputs, then HTTP
 // throughput of /v1/simulate against a trivial route of the same server, measured in the same run.
-// Figures are printed, never asserted: the targets are in the README of this folder.
+// Figures are printed, never asserted: bench/README.md lists what each table measures and its target.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
