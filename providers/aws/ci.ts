@@ -103,13 +103,18 @@ function namedOutsiders(estate: AwsEstate): Set<string> {
   return out;
 }
 
-/** `principals` of the AWS provider's CI support: ids as a simulate body names them, sorted. */
-export function principals(snapshot: Snapshot, which: PrincipalSet): string[] {
+/**
+ * `principals` of the AWS provider's CI support: ids as a simulate body names them, sorted. Outsiders are
+ * the accounts and roles outside the organization that resource and trust policies (the snapshot's and the
+ * overlay's) name, and one account nothing names; `all` holds them too, since they can call as well.
+ */
+export function principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[] {
   const estate = estateOf(snapshot);
   const out = new Set(['anonymous']);
   if (which === 'all') for (const p of callers(estate)) out.add(p.id);
-  if (which === 'external') {
+  if (which !== 'public') {
     for (const p of namedOutsiders(estate)) out.add(p);
+    for (const c of overlay ? touched(snapshot, overlay) : []) if (c.kind === 'resource' || c.kind === 'trust') outsidersIn(estate, statementsOf(c.kind, c.documents), out);
     let n = Number(OUTSIDE_ACCOUNT);
     while (inOrg(estate, String(n)) || estate.knowsAccount(String(n))) n--;
     out.add(`arn:aws:iam::${n}:root`);
@@ -302,9 +307,7 @@ export function probes(snapshot: Snapshot, overlay: Record<string, unknown>): Pr
   const changes = touched(snapshot, overlay).map((t) => ({ ...t, statements: statementsOf(t.kind, t.documents) }));
   for (const c of changes) set.noteObjects(c.statements);
   // Every caller of the snapshot, the outside ones, and the outsiders the overlay's own policies name.
-  const outsiders = new Set(principals(snapshot, 'external'));
-  for (const c of changes) if (c.kind === 'resource' || c.kind === 'trust') outsidersIn(set.estate, c.statements, outsiders);
-  const everyone = [...new Set([...principals(snapshot, 'all'), ...outsiders])].sort(byString);
+  const everyone = principals(snapshot, 'all', overlay);
   const targetByArn = new Map(set.targets.map((t) => [t.arn, t]));
   for (const c of changes) {
     if (c.kind === 'identity' || c.kind === 'boundary') {

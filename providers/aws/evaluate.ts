@@ -202,7 +202,7 @@ export function evaluate(req: AwsRequest, full: boolean): Evaluation {
     rcp: rcpApplies(req),
     vpc_endpoint: req.vpce.length ? true : 'the request does not go through a VPC endpoint',
     resource: req.resourcePolicy ? true : 'no resource-based policy was given',
-    identity: c.kind === 'root' ? 'the root user has every permission in its own account and no identity-based policies' : hasIdentityPolicies(c.kind) ? true : `a ${c.kind.replace('_', ' ')} has no identity-based policies`,
+    identity: c.kind === 'root' ? 'the root user has every permission in its own account and no identity-based policies' : c.outsideSnapshot ? `account ${c.account} is not in the snapshot: its identity-based policies are taken to allow` : hasIdentityPolicies(c.kind) ? true : `a ${c.kind.replace('_', ' ')} has no identity-based policies`,
     permissions_boundary: !req.boundary ? 'no permissions boundary' : hasIdentityPolicies(c.kind) ? true : 'the caller cannot have a permissions boundary',
     session: isSession ? (req.session ? true : c.kind === 'federated_user' ? 'a federated user without a session policy has no permissions' : 'no session policy') : 'not a session',
     s3_block_public_access: 'not an S3 request with RestrictPublicBuckets on',
@@ -317,7 +317,7 @@ function grantPath(req: AwsRequest, runs: Evaluation['runs'], sameAccount: boole
   }
 
   const idHits = trueHits(runs.identity?.allows);
-  const id: Tri = c.kind === 'root' ? true : anyApplies(idHits);
+  const id: Tri = c.kind === 'root' || c.outsideSnapshot ? true : anyApplies(idHits);
   const pbHits = trueHits(runs.permissions_boundary?.allows);
   const pb: Tri = runs.permissions_boundary ? anyApplies(pbHits) : true;
   const spHits = trueHits(runs.session?.allows);

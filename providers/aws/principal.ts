@@ -23,6 +23,12 @@ export interface Caller {
   serviceLinked: boolean;
   /** The request named a role ARN rather than a session; evaluated as a session of it. */
   roleWithoutSession?: boolean;
+  /**
+   * Snapshot mode: the caller's account is not in the snapshot, so its identity policies, boundary and SCPs
+   * are unknown. They are taken to allow (as an account's root holds every permission of its account), so
+   * the answer is what the resource's side allows: the access an outsider could get.
+   */
+  outsideSnapshot?: boolean;
 }
 
 /** How a Principal element named the caller: this decides what a same-account resource-policy grant overrides. */

@@ -26,6 +26,8 @@ export interface SimulateOptions {
   blockPublicAccess?: boolean;
   awsManagedKey?: boolean;
   missingContext?: 'unknown' | 'absent';
+  /** Snapshot mode: a principal the snapshot lacks is answered as one with no policies, not a 404. */
+  acceptUnknownPrincipal?: boolean;
   explain?: 'summary' | 'full';
 }
 

@@ -98,7 +98,12 @@ function resolvePrincipal(estate: AwsEstate, body: AwsSnapshotBody, warnings: Wa
     return { caller, holder: user };
   }
   if (!estate.account(account)) {
-    warnings.push({ code: 'principal_outside_snapshot', pointer: '/principal', message: `account ${account} is not in the snapshot: the principal's identity policies, boundary and SCPs are unknown and evaluated as none` });
+    warnings.push({ code: 'principal_outside_snapshot', pointer: '/principal', message: `account ${account} is not in the snapshot: the principal's identity policies, boundary and SCPs are unknown and taken to allow, so the answer is what the resource's side allows` });
+    caller.outsideSnapshot = true;
+    return { caller };
+  }
+  if (body.options?.acceptUnknownPrincipal) {
+    warnings.push({ code: 'principal_not_in_snapshot', pointer: '/principal', message: `${body.principal} is not in the snapshot: answered as a principal with no policies of its own` });
     return { caller };
   }
   throw notFound('/principal', 'principal', body.principal, candidates());

@@ -9,6 +9,7 @@ import { builtInRole } from './catalog.js';
 import type { AzureEstate } from './estate.js';
 import { extensionScope, lastSegment, normalizeGuid, normalizeId, resourceTypeOf } from './ids.js';
 import { isObj, itemsOf, OBJECT_TYPES, propsOf } from './load.js';
+import { overlayCallers, type AzureOverlayInput } from './request.js';
 import { fromTerraform, TERRAFORM_TYPES } from './terraform.js';
 
 type Obj = Record<string, unknown>;
@@ -166,7 +167,7 @@ function scopesUnder(estate: AzureEstate, scope: string): string[] {
 export function probes(snapshot: Snapshot, overlay: Record<string, unknown>): Probe[] {
   const estate = estateOf(snapshot);
   const t = touched(estate, overlay);
-  const who = principals(snapshot, 'all');
+  const who = principals(snapshot, 'all', overlay);
   const questions: [string, string][] = [];
   for (const id of [...t.assignments].sort()) {
     const scope = estate.scope(extensionScope(id));
@@ -239,11 +240,14 @@ function isExternal(snapshot: Snapshot, p: PrincipalNode, tenants: ReadonlySet<s
   return p.kind === 'service_principal' && tenants.size > 0 && typeof owner === 'string' && !tenants.has(normalizeGuid(owner));
 }
 
-export function principals(snapshot: Snapshot, which: PrincipalSet): string[] {
+
+export function principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[] {
   // Azure RBAC has no anonymous or public principal: every caller signs in to a tenant.
   if (which === 'public') return [];
   const callers = snapshot.graph.data.principals.filter((p) => p.provider === 'azure' && CALLERS.has(p.kind));
-  if (which === 'all') return callers.map((p) => p.id).sort();
+  // A principal only the overlay's role assignments name is asked about by `all`; `external` cannot tell
+  // where it belongs, so it keeps to the directory's principals.
+  if (which === 'all') return [...new Set([...callers.map((p) => p.id), ...overlayCallers(overlay as AzureOverlayInput | undefined).keys()])].sort();
   const tenants = new Set(snapshot.graph.data.scopes.flatMap((s) => (s.provider === 'azure' && typeof s.attrs?.tenantId === 'string' ? [normalizeGuid(s.attrs.tenantId)] : [])));
   return callers.filter((p) => isExternal(snapshot, p, tenants)).map((p) => p.id).sort();
 }

@@ -139,7 +139,7 @@ const KIND_OF_PRINCIPAL_TYPE: Record<string, PrincipalKind> = {
   msi: 'managed_identity',
 };
 
-function principalKind(type: string | undefined): PrincipalKind {
+export function principalKind(type: string | undefined): PrincipalKind {
   const t = (type ?? '').toLowerCase().replace('#microsoft.graph.', '');
   if (t === 'systemdefined' || t === 'everyone') return 'everyone';
   return KIND_OF_PRINCIPAL_TYPE[t] ?? 'user';

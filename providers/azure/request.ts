@@ -13,7 +13,7 @@ import { isDataAction } from './catalog.js';
 import { AbacFacts } from './conditions.js';
 import { chainText, heldBy, Index, OverlayView, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
 import { isCanonicalGuid, isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, scopeLabel, splitDataPath, subscriptionOf } from './ids.js';
-import { isObj, loadObjects, OBJECT_TYPES, type Item } from './load.js';
+import { isObj, loadObjects, OBJECT_TYPES, principalKind, type Item } from './load.js';
 
 type Obj = Record<string, unknown>;
 
@@ -38,7 +38,7 @@ export interface AzureSimulateBody {
   requestBody?: Obj;
   apiVersion?: string;
   overlay?: AzureOverlayInput;
-  options?: { explain?: 'summary' | 'full' };
+  options?: { explain?: 'summary' | 'full'; acceptUnknownPrincipal?: boolean };
 }
 
 export interface AzureRequest {
@@ -120,11 +120,33 @@ function overlayView(estate: AzureEstate, input: AzureOverlayInput | undefined):
   return new OverlayView(estate, top, removed);
 }
 
-function resolvePrincipal(estate: AzureEstate, given: string): PrincipalNode {
+/**
+ * The callers the overlay's role assignments name (object id → kind, from principalType): a plan may grant
+ * to a principal the directory export lacks, and a check must be able to ask about it. Groups never call.
+ */
+export function overlayCallers(input: AzureOverlayInput | undefined): Map<string, PrincipalNode['kind']> {
+  const out = new Map<string, PrincipalNode['kind']>();
+  for (const item of [...(input?.add ?? []), ...(input?.replace ?? [])]) {
+    const p = isObj(item.properties) ? item.properties : item;
+    const kind = principalKind(typeof p.principalType === 'string' ? p.principalType : undefined);
+    if (typeof p.principalId === 'string' && isGuid(p.principalId) && kind !== 'group' && kind !== 'everyone') out.set(normalizeGuid(p.principalId), kind);
+  }
+  return out;
+}
+
+/** The principal a request names; one only the overlay (or nothing, when the request accepts that) knows is built bare. */
+function resolvePrincipal(estate: AzureEstate, body: AzureSimulateBody, warnings: Warning[]): PrincipalNode {
+  const given = body.principal;
   const g = estate.snapshot.graph;
   // An object id, else a UPN, display name or appId (an appId is a GUID too).
   const p = (isCanonicalGuid(given) ? g.principal(given) : isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
   if (p?.provider === 'azure' && p.kind !== 'everyone') return p;
+  const named = isGuid(given) ? overlayCallers(body.overlay).get(normalizeGuid(given)) : undefined;
+  if (named) return { id: normalizeGuid(given), provider: 'azure', kind: named, name: normalizeGuid(given) };
+  if (isGuid(given) && body.options?.acceptUnknownPrincipal) {
+    warnings.push({ code: 'principal_not_in_snapshot', pointer: '/principal', message: `${given} is not in the snapshot: answered as a principal with no group memberships` });
+    return { id: normalizeGuid(given), provider: 'azure', kind: 'user', name: normalizeGuid(given) };
+  }
   const azure = g.data.principals.filter((x) => x.provider === 'azure' && x.kind !== 'everyone');
   throw notFound('/principal', 'principal', given, azure.flatMap((x) => (x.name !== x.id ? [x.id, x.name] : [x.id])));
 }
@@ -213,7 +235,7 @@ export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): Azur
   const target = normalizeId(data.scope);
   const chain = estate.links(target);
   checkScope(estate, target, chain.links[0]!.node, body.action !== undefined ? '/resource' : '/path', resource);
-  const node = resolvePrincipal(estate, body.principal);
+  const node = resolvePrincipal(estate, body, warnings);
   const who = estate.principalContext(node.id);
   // What the request implies is worked out when a condition first reads the facts.
   const facts = new AbacFacts(() => derivedFacts(req, body));

@@ -10,7 +10,7 @@ import { isObj, type Obj } from './inputs.js';
 import { denyAttachment } from './load.js';
 import { serviceAccountProject } from './members.js';
 import { resourceTypeOf } from './names.js';
-import { permissionApplies, type GcpOverlay } from './request.js';
+import { overlayMembers, permissionApplies, type GcpOverlay } from './request.js';
 import { fromTerraform, terraformTypes } from './terraform.js';
 
 /** At most this many probes (sorted, so the same ones are kept every time). */
@@ -78,10 +78,19 @@ function isExternal(estate: GcpEstate, id: string): boolean {
   return project ? !estate.projectChain(project[1]!) : false;
 }
 
-function principals(snapshot: Snapshot, which: PrincipalSet): string[] {
+/**
+ * Callers the overlay's allow policies grant to: users, service accounts and single identities as they are,
+ * and for a `domain:` member one user of that domain (it stands for all of them).
+ */
+function overlayCallers(overlay: Record<string, unknown> | undefined): string[] {
+  const { ids, domains } = overlayMembers(overlay as GcpOverlay | undefined);
+  return [...ids, ...[...domains].map((d) => `user:someone@${d}`)];
+}
+
+function principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[] {
   const estate = estateOf(snapshot);
   if (which === 'public') return [...PUBLIC];
-  const known = callers(estate);
+  const known = [...new Set([...callers(estate), ...overlayCallers(overlay)])].sort(byText);
   return [...(which === 'all' ? known : known.filter((id) => isExternal(estate, id))), ...PUBLIC];
 }
 
@@ -160,7 +169,7 @@ function targets(estate: GcpEstate, overlay: GcpOverlay): Map<string, Set<string
  */
 function probes(snapshot: Snapshot, overlay: Record<string, unknown>): Probe[] {
   const estate = estateOf(snapshot);
-  const who = principals(snapshot, 'all');
+  const who = principals(snapshot, 'all', overlay);
   const questions = new Map<string, Probe>();
   for (const [target, extra] of targets(estate, overlay as GcpOverlay)) {
     if (!estate.scope(target)) continue;

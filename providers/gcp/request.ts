@@ -40,7 +40,7 @@ export interface GcpSimulateBody {
   context?: Record<string, unknown>;
   requestBody?: GcpRequestBody;
   overlay?: GcpOverlay;
-  options?: { explain?: 'summary' | 'full' };
+  options?: { explain?: 'summary' | 'full'; acceptUnknownPrincipal?: boolean };
 }
 
 export interface Prepared {
@@ -89,17 +89,43 @@ function checkApplies(estate: GcpEstate, v1: string, v2: string, target: Target)
  * The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be
  * callers. A principal of the snapshot resolves the same way every time (and with no warning): remembered.
  */
-export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
+/** The identities an overlay's allow policies name, and the domains whose every user they name. */
+export interface OverlayMembers {
+  ids: Set<string>;
+  domains: Set<string>;
+}
+
+export function overlayMembers(overlay: GcpOverlay | undefined): OverlayMembers {
+  const out: OverlayMembers = { ids: new Set(), domains: new Set() };
+  for (const entry of overlay?.allowPolicies ?? []) {
+    const bindings = isObj(entry.policy) && Array.isArray(entry.policy.bindings) ? entry.policy.bindings : [];
+    for (const b of bindings) {
+      for (const m of isObj(b) && Array.isArray(b.members) ? b.members : []) {
+        if (typeof m !== 'string') continue;
+        const member = parseMember(m);
+        if (member.kind === 'user' || member.kind === 'serviceAccount' || member.kind === 'principal') out.ids.add(principalId(m));
+        else if (member.kind === 'domain') out.domains.add(member.domain);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The caller a request names. One the snapshot does not know is accepted when the overlay grants to it, or
+ * when the request accepts unknown principals.
+ */
+export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[], overlay?: GcpOverlay, acceptUnknown = false): Caller {
   const known = estate.cache<Caller>('callers');
   let caller = known.get(text);
   if (!caller) {
-    caller = findCaller(estate, text, warnings);
+    caller = findCaller(estate, text, warnings, overlay ? overlayMembers(overlay) : undefined, acceptUnknown);
     if (estate.snapshot.graph.principal(caller.id)) known.set(text, caller);
   }
   return caller;
 }
 
-function findCaller(estate: GcpEstate, text: string, warnings: Warning[]): Caller {
+function findCaller(estate: GcpEstate, text: string, warnings: Warning[], named: OverlayMembers | undefined, acceptUnknown: boolean): Caller {
   const g = estate.snapshot.graph;
   if (text === 'allUsers' || text === 'anonymous') return { text, kind: 'anonymous', id: 'allUsers', groups: new Set() };
   // Some signed-in Google account the snapshot does not know: only allAuthenticatedUsers and allUsers bindings
@@ -124,9 +150,11 @@ function findCaller(estate: GcpEstate, text: string, warnings: Warning[]): Calle
   const customerId = kind === 'user' ? estate.customers.get(domain) : undefined;
   const sa = kind === 'serviceAccount' ? serviceAccountProject(email) : undefined;
   const chain = sa ? estate.projectChain(sa.project) : undefined;
-  // Known: named in the snapshot, or an account of a known customer, or a service account of a known project.
-  if (!g.principal(id) && customerId === undefined && !chain) {
-    throw notFound('/principal', 'principal', id, g.data.principals.filter((p) => p.provider === 'gcp' && (p.kind === 'user' || p.kind === 'service_account')).map((p) => p.id));
+  // Known: named in the snapshot or the overlay, or an account of a known customer, or a service account of a known project.
+  const inOverlay = named !== undefined && (named.ids.has(id) || (kind === 'user' && named.domains.has(domain)));
+  if (!g.principal(id) && !inOverlay && customerId === undefined && !chain) {
+    if (!acceptUnknown) throw notFound('/principal', 'principal', id, g.data.principals.filter((p) => p.provider === 'gcp' && (p.kind === 'user' || p.kind === 'service_account')).map((p) => p.id));
+    warnings.push({ code: 'principal_not_in_snapshot', pointer: '/principal', message: `${id} is not in the snapshot: answered as a principal with no memberships` });
   }
   const caller: Caller = { text, kind, id, email, groups };
   if (customerId !== undefined) caller.customerId = customerId;
@@ -265,7 +293,7 @@ export function prepare(estate: GcpEstate, body: GcpSimulateBody): Prepared {
   const chain = target.chain;
   const resource = chain[0]!;
   checkApplies(estate, v1, v2, target);
-  const caller = resolveCaller(estate, body.principal, warnings);
+  const caller = resolveCaller(estate, body.principal, warnings, optional(body, 'overlay'), optional(body, 'options')?.acceptUnknownPrincipal);
   const context = optional(body, 'context') ?? {};
   checkContext(context);
   const change = changeOf(estate, v1, resource, optional(body, 'requestBody'));

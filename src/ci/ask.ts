@@ -21,12 +21,14 @@ function overlayError(e: InputError, provider: string, candidate: Candidate): Ov
 
 /**
  * The decision for a question. The question is validated as a simulate body (the overlay was validated
- * once, with the candidate); errors name the question's field, as `/principal`, `/context/...`.
+ * once, with the candidate); errors name the question's field, as `/principal`, `/context/...`. With
+ * `acceptUnknownPrincipal`, a principal the snapshot lacks (one only the candidate introduces) is answered
+ * as one with no grants of its own instead of failing.
  */
-export function ask(snapshot: Snapshot, q: Question, candidate: Candidate | undefined, explain: Explain): Decision {
+export function ask(snapshot: Snapshot, q: Question, candidate: Candidate | undefined, explain: Explain, acceptUnknownPrincipal = false): Decision {
   const provider = snapshot.providers.get(q.provider);
   if (!provider) throw new InputError('invalid_request', '/provider', `snapshot ${snapshot.meta.id} holds no ${q.provider} inputs`);
-  const body: Record<string, unknown> = { provider: q.provider, principal: q.principal, action: q.action, resource: q.resource, options: { explain } };
+  const body: Record<string, unknown> = { provider: q.provider, principal: q.principal, action: q.action, resource: q.resource, options: acceptUnknownPrincipal ? { explain, acceptUnknownPrincipal } : { explain } };
   if (q.context) body.context = q.context;
   validateBody('simulate', body);
   const overlay = candidate?.overlays[q.provider];

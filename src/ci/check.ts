@@ -72,12 +72,12 @@ function invariantKind(inv: Invariant): keyof typeof SET_OF {
   return inv.allowOnly ? 'allowOnly' : inv.noPublicAccess ? 'noPublicAccess' : 'noCrossOrgAccess';
 }
 
-/** The principals an invariant asks about: those of its set that `allowOnly` does not exempt. */
-export function invariantPrincipals(snapshot: Snapshot, inv: Invariant): string[] {
+/** The principals an invariant asks about: those of its set (with those the candidate names) that `allowOnly` does not exempt. */
+export function invariantPrincipals(snapshot: Snapshot, inv: Invariant, candidate?: Candidate): string[] {
   const provider = snapshot.providers.get(inv.provider);
   if (!provider) throw new InputError('invalid_request', '/provider', `snapshot ${snapshot.meta.id} holds no ${inv.provider} inputs`);
   const kind = invariantKind(inv);
-  const all = provider.ci.principals(snapshot, SET_OF[kind]);
+  const all = provider.ci.principals(snapshot, SET_OF[kind], candidate?.overlays[inv.provider]);
   const exempt = (inv.allowOnly ?? []).map((p) => compileGlob(p));
   return exempt.length ? all.filter((p) => !exempt.some((g) => globMatch(g, p))) : all;
 }
@@ -132,7 +132,7 @@ export function runCheck(snapshot: Snapshot, exps: Expectations, opts: CheckOpti
   const { must = [], mustNot = [], invariants = [] } = exps.doc;
   const principals = invariants.map((inv) => {
     try {
-      return invariantPrincipals(snapshot, inv);
+      return invariantPrincipals(snapshot, inv, opts.candidate);
     } catch (e) {
       if (e instanceof InputError) return e;
       throw e;

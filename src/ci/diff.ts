@@ -27,7 +27,7 @@ interface Asked {
   pointer?: string;
 }
 
-function expectationQuestions(snapshot: Snapshot, exps: Expectations): Asked[] {
+function expectationQuestions(snapshot: Snapshot, exps: Expectations, candidate: Candidate): Asked[] {
   const out: Asked[] = [];
   for (const kind of ['must', 'mustNot'] as const) {
     (exps.doc[kind] ?? []).forEach((e, i) => out.push({ q: question(e), origin: 'expectation', expectation: e.name, pointer: `/${kind}/${i}` }));
@@ -35,7 +35,7 @@ function expectationQuestions(snapshot: Snapshot, exps: Expectations): Asked[] {
   (exps.doc.invariants ?? []).forEach((inv, i) => {
     let principals: string[];
     try {
-      principals = invariantPrincipals(snapshot, inv);
+      principals = invariantPrincipals(snapshot, inv, candidate);
     } catch (e) {
       throw e instanceof InputError ? e.under(`/invariants/${i}`) : e;
     }
@@ -54,7 +54,7 @@ function kindOf(before: Decision, after: Decision): DiffKind | undefined {
 const keyOf = (q: Question) => JSON.stringify([q.provider, q.principal, q.action, q.resource, q.context ?? null]);
 
 export function runDiff(snapshot: Snapshot, candidate: Candidate, opts: DiffOptions = {}): DiffReport {
-  const asked: Asked[] = opts.expectations ? expectationQuestions(snapshot, opts.expectations) : [];
+  const asked: Asked[] = opts.expectations ? expectationQuestions(snapshot, opts.expectations, candidate) : [];
   if (opts.probes !== false) {
     for (const [name, overlay] of Object.entries(candidate.overlays)) {
       const provider = snapshot.providers.get(name as Question['provider'])!;
@@ -70,18 +70,20 @@ export function runDiff(snapshot: Snapshot, candidate: Candidate, opts: DiffOpti
   });
   const entries: DiffEntry[] = [];
   unique.forEach((a, i) => {
+    // Probes and invariants may name a principal only the candidate knows; a typo in must/mustNot still fails.
+    const lenient = a.origin === 'probe' || a.pointer?.startsWith('/invariants/') === true;
     let before: Decision, after: Decision;
     try {
-      before = ask(snapshot, a.q, undefined, 'summary');
-      after = ask(snapshot, a.q, candidate, 'summary');
+      before = ask(snapshot, a.q, undefined, 'summary', lenient);
+      after = ask(snapshot, a.q, candidate, 'summary', lenient);
     } catch (e) {
       throw e instanceof InputError && !(e instanceof OverlayError) && a.pointer ? e.under(`/expectations${a.pointer}`) : e;
     }
     opts.progress?.(i + 1, unique.length);
     const kind = kindOf(before, after);
     if (!kind) return;
-    const baselineFull = ask(snapshot, a.q, undefined, 'full');
-    const candidateFull = ask(snapshot, a.q, candidate, 'full');
+    const baselineFull = ask(snapshot, a.q, undefined, 'full', lenient);
+    const candidateFull = ask(snapshot, a.q, candidate, 'full', lenient);
     const refs = mergeRefs(changedBy(candidateFull, candidate), removedBy(baselineFull, candidate));
     const entry: DiffEntry = { kind, question: a.q, origin: a.origin, baseline: baselineFull, candidate: candidateFull, changedBy: refs };
     if (a.expectation) entry.expectation = a.expectation;

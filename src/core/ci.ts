@@ -89,6 +89,8 @@ export interface CiSupport {
    * The principals an invariant quantifies over, as a simulate body names them: `all` is every principal
    * of the snapshot plus the anonymous and public ones; `public` only those; `external` the principals
    * outside the organization (the public ones, and callers from accounts, tenants or domains it does not hold).
+   * With the candidate's overlay, also the callers its changes name: a grant to a principal the snapshot
+   * does not know is exactly what an invariant must catch.
    */
-  principals(snapshot: Snapshot, which: PrincipalSet): string[];
+  principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[];
 }

@@ -44,8 +44,8 @@ function ask(snap: Snapshot, overlay: Record<string, unknown> | undefined, p: Pr
 const key = (p: Probe) => `${p.principal} ${p.action} ${p.resource}`;
 
 describe('principals', () => {
-  it('all: every user and role of the snapshot, and anonymous', () => {
-    expect(aws.ci.principals(snapshot, 'all')).toEqual([...USERS_AND_ROLES, 'anonymous'].sort());
+  it('all: every user and role of the snapshot, anonymous, and the outsiders (who can call too)', () => {
+    expect(aws.ci.principals(snapshot, 'all')).toEqual([...USERS_AND_ROLES, 'anonymous', OUTSIDE].sort());
   });
 
   it('public: anonymous', () => {
@@ -89,14 +89,19 @@ describe('principals', () => {
       OUTSIDE,
       'cognito-identity.amazonaws.com',
     ]);
-    // The outside account's root holds every permission of its account: only the queue policy and the
-    // guardrails of the queue's account decide. A named role of that account has no known identity policies.
+    // The outside account's root holds every permission of its account, and a named role of an account the
+    // snapshot lacks has identity policies taken to allow: only the queue policy and the guardrails of the
+    // queue's account decide, so an invariant sees the access the queue policy opens to them.
     const root = ask(snap, undefined, { principal: 'arn:aws:iam::555566667777:root', action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:eu-west-1:222222222222:partner-feed' });
     expect(root.decision).toBe('allowed');
     expect(root.causes).toContainEqual(expect.objectContaining({ kind: 'grant', layer: 'resource', statement: expect.objectContaining({ sid: 'PartnerRead' }) }));
     const role = ask(snap, undefined, { principal: 'arn:aws:iam::444455556666:role/feed-reader', action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:eu-west-1:222222222222:partner-feed' });
     expect(role.warnings.map((w) => w.code)).toContain('principal_outside_snapshot');
-    expect(role.causes).toEqual([expect.objectContaining({ kind: 'missing_grant', layer: 'identity' })]);
+    expect(role.decision).toBe('allowed');
+    expect(role.causes).toEqual([expect.objectContaining({ kind: 'grant', layer: 'resource', statement: expect.objectContaining({ sid: 'PartnerRead' }) })]);
+    // Not named by the queue policy: nothing on the queue's side lets it in.
+    const other = ask(snap, undefined, { principal: 'arn:aws:iam::444455556666:role/other', action: 'sqs:ReceiveMessage', resource: 'arn:aws:sqs:eu-west-1:222222222222:partner-feed' });
+    expect(other.causes).toEqual([expect.objectContaining({ kind: 'missing_grant', layer: 'resource' })]);
   });
 
   it('names every principal the way a simulate body accepts it', () => {

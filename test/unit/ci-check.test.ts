@@ -7,6 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../../src/api/fixtures.js';
 import { candidateFromOverlays } from '../../src/ci/candidate.js';
 import { invariantPrincipals, runCheck } from '../../src/ci/check.js';
+import { runDiff } from '../../src/ci/diff.js';
+import { ask } from '../../src/ci/ask.js';
 import { parseExpectations } from '../../src/ci/expectations.js';
 import { InputError } from '../../src/core/problem.js';
 import { buildSnapshot, type Snapshot } from '../../src/core/snapshot.js';
@@ -130,10 +132,84 @@ describe('invariants', () => {
     expect(runner?.decision.causes.some((c) => c.kind === 'grant' && c.policy?.name === 'PowerUserAccess')).toBe(true);
   });
 
+  // A grant to a principal the baseline does not know is what an invariant is for: the candidate's callers count.
+  const violators = (inv: Parameters<typeof invariantPrincipals>[1], overlays: Record<string, unknown>) => {
+    const candidate = candidateFromOverlays(overlays, snap, '/overlay');
+    const report = runCheck(snap, { file: 'a.yaml', doc: { invariants: [inv] }, locate: (pointer) => ({ file: 'a.yaml', pointer }) }, { candidate });
+    expect(runCheck(snap, { file: 'a.yaml', doc: { invariants: [inv] }, locate: (pointer) => ({ file: 'a.yaml', pointer }) }).results[0]!.status).toBe('passed');
+    return (report.results[0]!.violations ?? []).map((v) => [v.question.principal, v.changedBy]);
+  };
+
+  it('asks the outside accounts and roles a new AWS queue policy names', () => {
+    // Outside the snapshot, an account's root and its roles are taken to hold what their account may grant:
+    // only the queue's side decides (no RCP covers SQS here).
+    const queue = 'arn:aws:sqs:eu-west-1:222222222222:jobs';
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ['999988887777', 'arn:aws:iam::555544443333:role/exfil'] }, Action: 'sqs:ReceiveMessage', Resource: queue }] };
+    const inv = { name: 'nothing outside reads jobs', provider: 'aws' as const, actions: ['sqs:ReceiveMessage'], resources: [queue], noCrossOrgAccess: true as const };
+    expect(violators(inv, { aws: { add: [{ name: 'share', attachment: 'resource', target: queue, document: policy }] } })).toEqual([
+      ['arn:aws:iam::555544443333:role/exfil', [{ provider: 'aws', pointer: '/add/0' }]],
+      ['arn:aws:iam::999988887777:root', [{ provider: 'aws', pointer: '/add/0' }]],
+    ]);
+  });
+
+  it('asks a Google user of another organization that a new bucket binding names', () => {
+    const policy = { bindings: [{ role: 'roles/storage.objectViewer', members: ['user:eve@evil-example.com', 'domain:rival-example.com'] }] };
+    const inv = { name: 'nothing outside reads curated', provider: 'gcp' as const, actions: ['storage.objects.get'], resources: ['//storage.googleapis.com/projects/_/buckets/ex-analytics-curated/objects/2026/11/orders.parquet'], noCrossOrgAccess: true as const };
+    expect(violators(inv, { gcp: { allowPolicies: [{ resource: '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated', policy }] } })).toEqual([
+      ['user:eve@evil-example.com', [{ provider: 'gcp', pointer: '/allowPolicies/0' }]],
+      ['user:someone@rival-example.com', [{ provider: 'gcp', pointer: '/allowPolicies/0' }]],
+    ]);
+  });
+
+  it('asks an Azure principal the directory export lacks when a new role assignment names it', () => {
+    const rg = '/subscriptions/fcacc8bc-5cb8-4382-94bd-4bfc5b2a3d14/resourceGroups/rg-data';
+    const stranger = '0d6f3a52-7c1b-4e59-9a8e-2b4c6d8e0f13';
+    const assignment = { id: `${rg}/providers/Microsoft.Authorization/roleAssignments/5b0c2f9e-1d7a-4c3b-8e6f-9a2d4b6c8e01`, type: 'Microsoft.Authorization/roleAssignments', name: '5b0c2f9e-1d7a-4c3b-8e6f-9a2d4b6c8e01', properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635', principalId: stranger, principalType: 'User', scope: rg } };
+    const inv = { name: 'only admins read the data group', provider: 'azure' as const, actions: ['Microsoft.Resources/subscriptions/resourceGroups/read'], resources: [rg], allowOnly: ['c360c0e7-*', '8540df3b-*'] };
+    expect(violators({ ...inv, actions: ['Microsoft.Authorization/roleAssignments/write'] }, { azure: { add: [assignment] } })).toEqual([[stranger, [{ provider: 'azure', pointer: '/add/0' }]]]);
+  });
+
   it('noPublicAccess asks the anonymous caller', () => {
     const inv = { name: 'no public reads', provider: 'aws' as const, actions: ['s3:GetObject'], resources: ['arn:aws:s3:::prod-public-assets/img/logo.png'], noPublicAccess: true as const };
     const report = runCheck(snap, { file: 'a.yaml', doc: { invariants: [inv] }, locate: (pointer) => ({ file: 'a.yaml', pointer }) });
     expect(report.results[0]).toMatchObject({ status: 'passed', actual: 'denied' });
     expect(report.results[0]!.questions).toBeGreaterThan(0);
+  });
+});
+
+describe('diff over principals only the candidate knows', () => {
+  it('reports the new access of a Google user a new binding names, the baseline answered as a stranger with no grants', () => {
+    const bucket = '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated';
+    const object = `${bucket}/objects/2026/11/orders.parquet`;
+    const policy = { bindings: [{ role: 'roles/storage.objectViewer', members: ['user:eve@evil-example.com'] }] };
+    const candidate = candidateFromOverlays({ gcp: { allowPolicies: [{ resource: bucket, policy }] } }, snap, '/overlay');
+    const inv = { name: 'nothing outside reads curated', provider: 'gcp' as const, actions: ['storage.objects.get'], resources: [object], noCrossOrgAccess: true as const };
+    const report = runDiff(snap, candidate, { expectations: { file: 'a.yaml', doc: { invariants: [inv] }, locate: (pointer) => ({ file: 'a.yaml', pointer }) } });
+    const eve = report.entries.filter((e) => e.question.principal === 'user:eve@evil-example.com');
+    expect(eve.map((e) => [e.kind, e.origin, e.question.action, e.question.resource])).toContainEqual(['new_access', 'expectation', 'storage.objects.get', object]);
+    expect(eve.some((e) => e.origin === 'probe')).toBe(true);
+    const first = eve[0]!;
+    expect(first.baseline).toMatchObject({ decision: 'denied', reason: 'no_grant' });
+    expect(first.baseline.warnings.map((w) => w.code)).toContain('principal_not_in_snapshot');
+    expect(first.candidate.causes).toContainEqual(expect.objectContaining({ kind: 'grant', layer: 'allow', policy: expect.objectContaining({ name: 'roles/storage.objectViewer' }) }));
+  });
+
+  it('answers a stranger on each cloud as a principal with no grants of its own, with a warning', () => {
+    const strangers = [
+      { provider: 'aws', principal: 'arn:aws:iam::222222222222:role/not-yet-created', action: 's3:GetObject', resource: ARTIFACT },
+      { provider: 'gcp', principal: 'user:eve@evil-example.com', action: 'storage.objects.get', resource: '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated/objects/a' },
+      { provider: 'azure', principal: '0d6f3a52-7c1b-4e59-9a8e-2b4c6d8e0f13', action: 'Microsoft.Resources/subscriptions/resourceGroups/read', resource: '/subscriptions/fcacc8bc-5cb8-4382-94bd-4bfc5b2a3d14/resourceGroups/rg-data' },
+    ] as const;
+    for (const q of strangers) {
+      expect(() => ask(snap, q, undefined, 'summary')).toThrow(expect.objectContaining({ code: 'not_found', pointer: '/principal' }));
+      const d = ask(snap, q, undefined, 'summary', true);
+      expect([d.decision, d.reason, d.warnings.map((w) => w.code)]).toEqual(['denied', 'no_grant', ['principal_not_in_snapshot']]);
+    }
+  });
+
+  it('still fails on a must entry naming a principal nobody knows (a typo is not a stranger)', () => {
+    const candidate = candidateFromOverlays({ aws: { remove: ['p-eu7r4x2m'] } }, snap, '/overlay');
+    const must = [{ name: 'typo', provider: 'gcp' as const, principal: 'user:ana@exampel.com', action: 'storage.objects.get', resource: '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated/objects/a' }];
+    expect(() => runDiff(snap, candidate, { probes: false, expectations: { file: 'a.yaml', doc: { must }, locate: (pointer) => ({ file: 'a.yaml', pointer }) } })).toThrow(expect.objectContaining({ code: 'not_found', pointer: '/expectations/must/0/principal' }));
   });
 });

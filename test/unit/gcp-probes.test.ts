@@ -92,7 +92,8 @@ describe('probes', () => {
   });
 
   it('cover every caller on each touched resource and the snapshot resources under it, with the changed roles’ permissions', () => {
-    const probes = gcp.ci.probes(snapshot, overlayOf('gcp-grants'));
+    const overlay = overlayOf('gcp-grants');
+    const probes = gcp.ci.probes(snapshot, overlay);
     const resources = [...new Set(probes.map((p) => p.resource))];
     // The prod folder's binding changed: the folder, and its projects, buckets, service accounts and datasets.
     expect(resources).toEqual(expect.arrayContaining([`${CRM}folders/284619375012`, `${CRM}folders/817305264198`, `${CRM}projects/ex-prod-web`, `${BUCKET}ex-prod-web-assets`, '//bigquery.googleapis.com/projects/ex-prod-analytics/datasets/curated']));
@@ -106,7 +107,9 @@ describe('probes', () => {
     // A permission is only asked where it applies: no storage permission on a BigQuery dataset.
     expect([...on('//bigquery.googleapis.com/projects/ex-prod-analytics/datasets/curated')].every((a) => a.startsWith('bigquery.'))).toBe(true);
     const who = new Set(probes.filter((p) => p.resource === `${BUCKET}ex-analytics-curated` && p.action === 'storage.objects.get').map((p) => p.principal));
-    expect([...who].sort()).toEqual([...gcp.ci.principals(snapshot, 'all')].sort());
+    // Every caller: the snapshot's, and those only the plan's bindings name.
+    expect([...who].sort()).toEqual([...gcp.ci.principals(snapshot, 'all', overlay)].sort());
+    expect(gcp.ci.principals(snapshot, 'all').every((p) => who.has(p))).toBe(true);
   });
 
   it('find what the grants plan changes: a partner reads curated data, the public loses the sandbox bucket, sre loses prod storage', () => {
