@@ -11,6 +11,7 @@ import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { basicRoles, predefinedRole, toV2Permission } from './catalog.js';
 import { compile, type CompiledOrError } from './conditions.js';
+import { readCustomConstraint, type CustomConstraint } from './custom-constraints.js';
 import { isObj, str, type Obj } from './inputs.js';
 import { parseMember, type Member } from './members.js';
 import { CRM, crmKind, crmName, parseFullName, ProjectAliases, storageParts } from './names.js';
@@ -140,6 +141,8 @@ export class GcpEstate {
   readonly pabPolicies = new Map<string, PabPolicy>();
   readonly pabBindings = new Map<string, PabBinding[]>();
   readonly orgPolicies = new Map<string, Map<string, OrgPolicy>>();
+  /** Custom constraints by the resource type they govern. */
+  readonly customConstraints = new Map<string, CustomConstraint[]>();
   /** domain → Cloud Identity customer id */
   readonly customers = new Map<string, string>();
   /** organization full name → customer id, and back */
@@ -214,6 +217,12 @@ export class GcpEstate {
         const c = conditionOf(doc.condition);
         if (c) b.condition = c;
         push(this.pabBindings, b.target, b);
+        return;
+      }
+      case 'gcp:custom_constraint': {
+        const c = readCustomConstraint(p.id, doc, this.src(p));
+        if (c.condition.error) warn({ code: 'invalid_condition', file: c.source.file, pointer: `${c.source.pointer}/condition`, message: `the condition of ${c.id} does not compile (${c.condition.error.message}): the constraint is not checked` });
+        for (const t of strings(doc.resourceTypes)) push(this.customConstraints, t, c);
         return;
       }
       case 'gcp:org_policy': {

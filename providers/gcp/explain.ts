@@ -208,7 +208,7 @@ function layers(at: GcpEstate, ev: Evaluation, guardrail: Guardrail | undefined)
     out.push({ layer: 'acl', verdict: ev.acl.uniform ? 'not_applicable' : granting.length ? 'allow' : 'no_match', note: ev.acl.uniform ? 'uniform bucket-level access: ACLs are ignored' : `fine-grained bucket: the ${ev.acl.assumed ? 'default object' : 'bucket'} ACL grants in parallel with IAM` });
   }
   if (ev.req.pap) out.push({ layer: 'public_access_prevention', verdict: 'deny', note: `public access prevention is enforced on ${ev.req.pap.attachedTo}: allUsers and allAuthenticatedUsers grant nothing` });
-  if (guardrail) out.push({ layer: 'org_policy', verdict: 'deny', note: guardrail.why });
+  if (guardrail) out.push({ layer: 'org_policy', verdict: guardrail.missing ? 'unknown' : 'deny', note: guardrail.why });
   return out;
 }
 
@@ -307,12 +307,15 @@ export function explain(ev: Evaluation, guardrail: Guardrail | undefined): Decis
   }
   if (granted.length && !openRules.length) {
     if (guardrail) {
-      return answer(
-        'denied', 'guardrail', { status: guardrail.status, code: guardrail.code, message: guardrail.message },
-        `Denied by organization policy: IAM allows ${what(ev)}, but ${guardrail.why}.`,
-        [{ kind: 'blocked_by_guardrail', layer: 'org_policy', policy: { id: guardrail.policyId ?? `${guardrail.attachedTo}#${guardrail.constraint}`, name: guardrail.constraint, type: guardrail.constraint === PAP_SETTING ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: guardrail.attachedTo }, why: guardrail.why }],
-        [], [],
-      );
+      const policy: PolicyRef = { id: guardrail.policyId ?? `${guardrail.attachedTo}#${guardrail.constraint}`, name: guardrail.constraint, type: guardrail.constraint === PAP_SETTING ? 'gcp:bucket_setting' : 'gcp:org_policy', attachedTo: guardrail.attachedTo };
+      const cause: Cause = { kind: 'blocked_by_guardrail', layer: 'org_policy', policy, why: guardrail.why };
+      const error = { status: guardrail.status, code: guardrail.code, message: guardrail.message };
+      // A custom constraint that reads resource fields the request did not give: IAM allows, the constraint may refuse.
+      if (guardrail.missing) {
+        const usedBy = [{ layer: 'org_policy', policy: guardrail.constraint, statement: {} }];
+        return answer('conditional', 'guardrail', error, `Conditional: IAM allows ${what(ev)}, but ${guardrail.why}.`, [cause], guardrail.missing.map((key) => ({ key, usedBy })), []);
+      }
+      return answer('denied', 'guardrail', error, `Denied by organization policy: IAM allows ${what(ev)}, but ${guardrail.why}.`, [cause], [], []);
     }
     const lead = grants[0];
     const by = lead ? `${lead.binding.role} bound on ${where(lead.policy.resource)} (binding ${lead.binding.index})` : `the ACL entry ${aclGranting[0]!.entity}:${aclGranting[0]!.role} of ${where(ev.acl!.bucket)}`;

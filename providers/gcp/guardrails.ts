@@ -1,17 +1,24 @@
 /**
  * Preconditions that are not IAM: organization policy constraints checked when a configuration call is
- * made (setIamPolicy, bucket creation), and Cloud Storage public access prevention. They answer with the
- * service's precondition error (400 FAILED_PRECONDITION, 412 conditionNotMet), not a 403.
+ * made (setIamPolicy, bucket creation and update, service account key creation, custom constraints on
+ * CREATE / UPDATE), and Cloud Storage public access prevention. They answer with the service's precondition
+ * error (400 FAILED_PRECONDITION, 412 conditionNotMet), not a 403.
  * https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains
  * https://cloud.google.com/resource-manager/docs/organization-policy/defining-locations
  * https://cloud.google.com/storage/docs/public-access-prevention
+ * https://cloud.google.com/storage/docs/org-policy-constraints
+ * https://cloud.google.com/iam/docs/troubleshoot-org-policies
+ * https://cloud.google.com/compute/docs/ip-addresses/configure-static-external-ip-address#disableexternalip
  */
 import type { Tri } from '../../src/core/decision.js';
 import { evaluate as evalCondition, type RequestAttributes } from './conditions.js';
+import { checkCustom, methodTypeOf, resourceTypeFor } from './custom-constraints.js';
 import type { GcpEstate } from './estate.js';
 import type { PublicAccessPrevention, StorageParts } from './evaluate.js';
+import { isObj, uniformAccessOf, type Obj } from './inputs.js';
 import { parseMember, serviceAccountProject } from './members.js';
-import { customerMatches, effectiveBoolean, effectiveList, listAllows, locationMatches, type OrgPolicy, type OrgRule } from './org-policy.js';
+import { lastSegment, relativeName } from './names.js';
+import { customerMatches, effectiveBoolean, effectiveList, listAllows, literalMatches, locationMatches, type OrgPolicy, type OrgRule, type RuleFilter } from './org-policy.js';
 
 export interface Guardrail {
   constraint: string;
@@ -24,13 +31,19 @@ export interface Guardrail {
   why: string;
   /** PreconditionFailure.violations[0] */
   violation: { type: string; subject: string; description: string };
+  /** Set when the constraint's verdict depends on resource fields the request did not give. */
+  missing?: string[];
 }
 
-/** What a setIamPolicy or create call would change: members it adds, roles it touches, the new bucket's location. */
+/**
+ * What a setIamPolicy, create or update call would change: members it adds, roles it touches, the new
+ * bucket's location, and the resource as the call would write it (`requestBody.resource`).
+ */
 export interface Change {
   added: { role: string; member: string }[];
   modifiedRoles: string[];
   location?: string;
+  resource?: Obj;
 }
 
 /** The organization, folder and project nodes of a chain, root first (org policies attach only there). */
@@ -86,14 +99,25 @@ function customerOf(estate: GcpEstate, member: string): string | undefined {
   }
 }
 
+/** A constraint's full name: custom constraints live under customConstraints/, the others under constraints/. */
+export function constraintName(id: string): string {
+  return `${id.startsWith('custom.') ? 'customConstraints' : 'constraints'}/${id}`;
+}
+
 /** How answers name a bucket's own public access prevention setting. */
 export const PAP_SETTING = 'iamConfiguration.publicAccessPrevention';
 
 const isPublic = (member: string) => member === 'allUsers' || member === 'allAuthenticatedUsers';
 
 export function checkGuardrails(estate: GcpEstate, permission: string, resource: string, chain: readonly string[], attrs: RequestAttributes, change: Change | undefined, pap: PublicAccessPrevention | undefined): Guardrail | undefined {
-  if (!change) return undefined;
   const holds = ruleHolds(attrs);
+  const definite = permission === 'iam.serviceAccountKeys.create' ? keyCreation(estate, resource, chain, holds) : change && configGuardrail(estate, permission, resource, chain, holds, change, pap);
+  if (definite) return definite;
+  const method = methodTypeOf(permission);
+  return method && customGuardrail(estate, permission, method, resource, chain, holds, change);
+}
+
+function configGuardrail(estate: GcpEstate, permission: string, resource: string, chain: readonly string[], holds: RuleFilter, change: Change, pap: PublicAccessPrevention | undefined): Guardrail | undefined {
   if (permission.endsWith('.setIamPolicy')) {
     const pub = change.added.find((a) => isPublic(a.member));
     if (pub && pap) {
@@ -123,6 +147,7 @@ export function checkGuardrails(estate: GcpEstate, permission: string, resource:
         violation: { type: 'constraints/iam.allowedPolicyMemberDomains', subject: `orgpolicy:${resource}?configvalue=${who}`, description: `User ${who} is not in permitted organization.` },
       };
     }
+    return allowedMembers(estate, resource, chain, holds, change);
   }
   if (permission === 'storage.buckets.create') {
     // The JSON API creates a bucket in the US multi-region when the request names no location.
@@ -139,5 +164,163 @@ export function checkGuardrails(estate: GcpEstate, permission: string, resource:
       };
     }
   }
+  return uniformAccess(estate, permission, resource, chain, holds, change) ?? externalIp(estate, permission, resource, chain, holds, change);
+}
+
+const EXTERNAL_IP = 'compute.vmExternalIpAccess';
+
+/** The instance a compute.instances.create names: the requested resource, or the body's name and zone in the project. */
+function instanceName(estate: GcpEstate, resource: string, chain: readonly string[], body: Obj): string | undefined {
+  if (/^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(relativeName(resource))) return relativeName(resource);
+  const project = chain.find((n) => estate.scope(n)?.kind === 'gcp:project');
+  const zone = typeof body.zone === 'string' ? lastSegment(body.zone) : undefined;
+  return project && zone && typeof body.name === 'string' ? `projects/${lastSegment(project)}/zones/${zone}/instances/${body.name}` : undefined;
+}
+
+/**
+ * compute.vmExternalIpAccess: a list of the instances (projects/P/zones/Z/instances/I) that may have an external
+ * IP; creating another instance with an access config on a network interface fails with 412.
+ * https://cloud.google.com/compute/docs/ip-addresses/configure-static-external-ip-address#disableexternalip
+ */
+function externalIp(estate: GcpEstate, permission: string, resource: string, chain: readonly string[], holds: RuleFilter, change: Change): Guardrail | undefined {
+  const body = change.resource;
+  if (permission !== 'compute.instances.create' || !body || !Array.isArray(body.networkInterfaces)) return undefined;
+  if (!body.networkInterfaces.some((n) => isObj(n) && Array.isArray(n.accessConfigs) && n.accessConfigs.length > 0)) return undefined;
+  const eff = effectiveList(policiesFor(estate, chain, EXTERNAL_IP), holds);
+  const name = instanceName(estate, resource, chain, body);
+  if (!eff || !name || listAllows(eff, (v) => literalMatches(v, name))) return undefined;
+  const decided = eff.from[eff.from.length - 1]!;
+  const project = chain.map((n) => estate.scope(n)).find((s) => s?.kind === 'gcp:project');
+  const message = `Constraint constraints/${EXTERNAL_IP} violated for project ${String(project?.attrs?.projectNumber ?? project?.name ?? '')}. Add instance ${name} to the constraint to use external IP with it.`;
+  return {
+    constraint: EXTERNAL_IP, attachedTo: decided.node, policyId: decided.id, status: 412, code: 'conditionNotMet', message,
+    why: `${name} is not among the instances the effective ${EXTERNAL_IP} policy at ${decided.node} allows an external IP`,
+    violation: { type: `constraints/${EXTERNAL_IP}`, subject: name, description: message },
+  };
+}
+
+const MANAGED_MEMBERS = 'iam.managed.allowedPolicyMembers';
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/**
+ * Is a member inside an allowedPrincipalSets entry? An organization's set holds its Cloud Identity customer's
+ * users, groups and domains and the service accounts of its projects (folder and project sets: those service
+ * accounts); a workforce or workload identity pool's set holds the pool's principal:// and principalSet:// members.
+ * https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains
+ */
+function inPrincipalSet(estate: GcpEstate, member: string, set: string): boolean {
+  const m = parseMember(member);
+  if (m.kind === 'serviceAccount') {
+    const p = serviceAccountProject(m.email);
+    return (p ? estate.projectChain(p.project) : undefined)?.includes(set) === true;
+  }
+  if (m.kind === 'principal' || m.kind === 'poolSet') return member.slice(member.indexOf(':') + 1).startsWith(`${set}/`);
+  const customer = customerOf(estate, member);
+  return customer !== undefined && estate.orgCustomer.get(set) === customer;
+}
+
+/**
+ * iam.managed.allowedPolicyMembers: a boolean managed constraint whose enforcing rule carries the parameters
+ * `allowedMemberSubjects` (members, exactly) and `allowedPrincipalSets`; a member neither allows is refused.
+ * Not enforced without a policy here (Google enforces it by default on organizations created since May 2024,
+ * which an export does not show).
+ * https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains
+ */
+function allowedMembers(estate: GcpEstate, resource: string, chain: readonly string[], holds: RuleFilter, change: Change): Guardrail | undefined {
+  const eff = effectiveBoolean(policiesFor(estate, chain, MANAGED_MEMBERS), holds);
+  if (!eff.enforced || !eff.from) return undefined;
+  const params = eff.rule?.parameters ?? {};
+  const subjects = new Set(strings(params.allowedMemberSubjects).map((x) => x.toLowerCase()));
+  const sets = strings(params.allowedPrincipalSets);
+  for (const a of change.added) {
+    const m = parseMember(a.member);
+    if (m.kind === 'deleted' || m.kind === 'projectRole') continue;
+    if (subjects.has(a.member.toLowerCase()) || sets.some((set) => inPrincipalSet(estate, a.member, set))) continue;
+    // The exact message is not captured (spec §8.3): the code and the violation type are Google's.
+    return {
+      constraint: MANAGED_MEMBERS, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION',
+      message: `One or more principals named in the policy are not allowed by constraints/${MANAGED_MEMBERS}.`,
+      why: `${a.member} is neither in allowedMemberSubjects nor in allowedPrincipalSets of the effective ${MANAGED_MEMBERS} policy at ${eff.from.node}`,
+      violation: { type: `constraints/${MANAGED_MEMBERS}`, subject: `orgpolicy:${resource}?configvalue=${a.member}`, description: `${a.member} is not an allowed policy member.` },
+    };
+  }
   return undefined;
+}
+
+const UBLA = 'storage.uniformBucketLevelAccess';
+
+/**
+ * storage.uniformBucketLevelAccess: a new bucket must enable uniform bucket-level access and an existing one
+ * cannot turn it off; not retroactive. Cloud Storage's JSON API answers 412 (the message follows the form the
+ * spec records for HMAC keys; the exact text for buckets is not captured).
+ * https://cloud.google.com/storage/docs/org-policy-constraints
+ */
+function uniformAccess(estate: GcpEstate, permission: string, resource: string, chain: readonly string[], holds: RuleFilter, change: Change): Guardrail | undefined {
+  const create = permission === 'storage.buckets.create';
+  if (!create && permission !== 'storage.buckets.update') return undefined;
+  const enabled = change.resource && uniformAccessOf(change.resource);
+  if (create ? enabled === true : enabled !== false) return undefined;
+  const eff = effectiveBoolean(policiesFor(estate, chain, UBLA), holds);
+  if (!eff.enforced || !eff.from) return undefined;
+  const message = `Request violates constraint 'constraints/${UBLA}'`;
+  return {
+    constraint: UBLA, attachedTo: eff.from.node, policyId: eff.from.id, status: 412, code: 'conditionNotMet', message,
+    why: `${UBLA} is enforced at ${eff.from.node}: ${create ? 'a new bucket must enable uniform bucket-level access' : 'uniform bucket-level access cannot be turned off'}`,
+    violation: { type: `constraints/${UBLA}`, subject: resource, description: message },
+  };
+}
+
+const KEY_CONSTRAINTS = ['iam.disableServiceAccountKeyCreation', 'iam.managed.disableServiceAccountKeyCreation'];
+const NO_KEYS = 'Key creation is not allowed on this service account.';
+
+/**
+ * Service account key creation under iam.disableServiceAccountKeyCreation or its managed twin (either one
+ * enforced blocks it). The error is the one the troubleshooting page shows for the legacy constraint, kept for
+ * the managed twin (spec §8.3); organizations created since May 2024 enforce it by default, which an export
+ * does not show.
+ * https://cloud.google.com/iam/docs/troubleshoot-org-policies
+ */
+function keyCreation(estate: GcpEstate, resource: string, chain: readonly string[], holds: RuleFilter): Guardrail | undefined {
+  for (const constraint of KEY_CONSTRAINTS) {
+    const eff = effectiveBoolean(policiesFor(estate, chain, constraint), holds);
+    if (!eff.enforced || !eff.from) continue;
+    return {
+      constraint, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION', message: NO_KEYS,
+      why: `${constraint} is enforced at ${eff.from.node}: no service account below it may get a new key`,
+      violation: { type: `constraints/${KEY_CONSTRAINTS[0]}`, subject: `${relativeName(resource)}?configvalue=${encodeURIComponent(lastSegment(resource))}`, description: NO_KEYS },
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Enforced custom constraints on the resource type a CREATE / UPDATE writes: the first one the resource violates,
+ * else one whose verdict needs fields the request did not give (`missing`). The resource is `requestBody.resource`,
+ * or for UPDATE the snapshot's RESOURCE data.
+ */
+function customGuardrail(estate: GcpEstate, permission: string, method: 'CREATE' | 'UPDATE', resource: string, chain: readonly string[], holds: RuleFilter, change: Change | undefined): Guardrail | undefined {
+  if (!estate.customConstraints.size) return undefined;
+  const type = resourceTypeFor(permission, method, resource);
+  const candidates = type ? estate.customConstraints.get(type) : undefined;
+  if (!candidates) return undefined;
+  const stored = estate.scope(resource)?.attrs?.data;
+  const data = change?.resource ?? (method === 'UPDATE' && isObj(stored) ? stored : undefined);
+  let open: Guardrail | undefined;
+  for (const c of candidates) {
+    if (!c.methodTypes.has(method)) continue;
+    const eff = effectiveBoolean(policiesFor(estate, chain, c.id), holds);
+    if (!eff.enforced || !eff.from) continue;
+    const out = checkCustom(c, data);
+    if (out.violated === false) continue;
+    // The exact text is unverified (spec §8.3): it names the custom constraint and its description.
+    const g: Guardrail = {
+      constraint: c.id, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION',
+      message: `Operation denied by org policy on resource '${relativeName(resource)}': ["${constraintName(c.id)}": "${c.description}"]`,
+      why: `custom constraint ${c.id} (${c.action}, enforced at ${eff.from.node}) ${out.violated === true ? `has a ${c.action === 'DENY' ? 'true' : 'false'} condition` : `depends on ${out.missing.join(', ')}`} for this ${method} of a ${type}`,
+      violation: { type: constraintName(c.id), subject: resource, description: c.description },
+    };
+    if (out.violated === true) return g;
+    open ??= { ...g, missing: out.missing };
+  }
+  return open;
 }

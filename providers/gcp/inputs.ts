@@ -2,7 +2,7 @@
  * Recognising Google Cloud input files (docs/gcp-inputs.md) by their content, never by their name, so that
  * AWS and Azure files are left to their providers: Cloud Asset Inventory exports, IAM v2 deny policies,
  * IAM v3 principal access boundary policies and bindings, IAM v1 custom roles, Organization Policy v2
- * policies, group memberships, a domain → customer id map, and a project list.
+ * policies and custom constraints, group memberships, a domain → customer id map, and a project list.
  */
 
 export type Obj = Record<string, unknown>;
@@ -22,12 +22,19 @@ export function field(o: Obj, camel: string): unknown {
   return o[snake];
 }
 
+/** A bucket's uniform bucket-level access setting (`bucketPolicyOnly` is its old name); undefined when not given. */
+export function uniformAccessOf(bucket: Obj): boolean | undefined {
+  const cfg = isObj(bucket.iamConfiguration) ? bucket.iamConfiguration : {};
+  const setting = isObj(cfg.uniformBucketLevelAccess) ? cfg.uniformBucketLevelAccess : isObj(cfg.bucketPolicyOnly) ? cfg.bucketPolicyOnly : undefined;
+  return typeof setting?.enabled === 'boolean' ? setting.enabled : undefined;
+}
+
 /** The key a field was found under (for JSON pointers). */
 export function fieldKey(o: Obj, camel: string): string {
   return camel in o ? camel : camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-export type InputKind = 'assets' | 'deny' | 'pab' | 'roles' | 'orgPolicies' | 'groups' | 'cloudIdentityGroups' | 'customers' | 'projects' | 'tagBindings';
+export type InputKind = 'assets' | 'deny' | 'pab' | 'roles' | 'orgPolicies' | 'customConstraints' | 'groups' | 'cloudIdentityGroups' | 'customers' | 'projects' | 'tagBindings';
 
 /** A Cloud Asset line: `name` and `asset_type`/`assetType`; or an IAM policy search result. */
 function isAsset(v: unknown): boolean {
@@ -41,6 +48,8 @@ export const isPabPolicy = (v: unknown): boolean => isObj(v) && typeof v.name ==
 export const isPolicyBinding = (v: unknown): boolean => isObj(v) && typeof v.name === 'string' && v.name.includes('/policyBindings/') && isObj(v.target);
 export const isCustomRole = (v: unknown): boolean => isObj(v) && typeof v.name === 'string' && /^(projects|organizations)\/[^/]+\/roles\/[^/]+$/.test(v.name);
 export const isOrgPolicyV2 = (v: unknown): boolean => isObj(v) && typeof v.name === 'string' && /^(projects|folders|organizations)\/[^/]+\/policies\/[^/]+$/.test(v.name) && (isObj(v.spec) || isObj(v.dryRunSpec));
+/** Org Policy v2 custom constraint: organizations/ORG/customConstraints/custom.NAME with a CEL condition. */
+export const isCustomConstraint = (v: unknown): boolean => isObj(v) && typeof v.name === 'string' && /^organizations\/[^/]+\/customConstraints\/custom\.[^/]+$/.test(v.name) && typeof v.condition === 'string';
 const isCloudIdentityGroup = (v: unknown): boolean => isObj(v) && isObj(v.groupKey) && Array.isArray(v.memberships);
 /** Resource Manager tagBindings.list: {parent, tagValue, tagValueNamespacedName}. */
 const isTagBinding = (v: unknown): boolean => isObj(v) && typeof v.parent === 'string' && v.parent.startsWith('//') && typeof v.tagValueNamespacedName === 'string';
@@ -62,6 +71,7 @@ const LIST_KEYS: Record<Exclude<InputKind, 'groups' | 'customers'>, readonly str
   pab: ['principalAccessBoundaryPolicies', 'policyBindings'],
   roles: ['roles'],
   orgPolicies: ['policies'],
+  customConstraints: ['customConstraints'],
   cloudIdentityGroups: ['groups'],
   projects: ['projects'],
   tagBindings: ['tagBindings'],
@@ -73,6 +83,7 @@ const TESTS: [Exclude<InputKind, 'groups' | 'customers'>, (v: unknown) => boolea
   ['pab', (v) => isPabPolicy(v) || isPolicyBinding(v)],
   ['roles', isCustomRole],
   ['orgPolicies', isOrgPolicyV2],
+  ['customConstraints', isCustomConstraint],
   ['cloudIdentityGroups', isCloudIdentityGroup],
   ['projects', isProject],
   ['tagBindings', isTagBinding],

@@ -13,7 +13,7 @@ import { emptyGraphData, type GraphData, type PolicyNode, type PrincipalKind, ty
 import { InputError, pointerToken } from '../../src/core/problem.js';
 import type { LoadWarning, ParsedFile } from '../../src/core/provider.js';
 import {
-  field, fieldKey, inputKind, isCustomRole, isDenyPolicy, isObj, isOrgPolicyV2, isPabPolicy, isPolicyBinding, itemsOf, listKeys, str, type InputKind, type Obj,
+  field, fieldKey, inputKind, isCustomConstraint, isCustomRole, isDenyPolicy, isObj, isOrgPolicyV2, isPabPolicy, isPolicyBinding, itemsOf, listKeys, str, uniformAccessOf, type InputKind, type Obj,
 } from './inputs.js';
 import { isServiceAccountEmail, parseMember, principalId } from './members.js';
 import { CRM, crmKind, crmName, lastSegment, parseFullName, ProjectAliases, resourceTypeOf } from './names.js';
@@ -46,6 +46,8 @@ class Builder {
   private readonly scopes = new Map<string, ScopeNode>();
   private readonly principals = new Map<string, PrincipalNode>();
   private readonly policyIds = new Set<string>();
+  /** Asset types some custom constraint governs: their RESOURCE data is kept for UPDATE checks. */
+  readonly constrainedTypes = new Set<string>();
 
   constructor(private readonly warn: Warn) {}
 
@@ -117,6 +119,7 @@ class Builder {
 
 /** Pass 1: project id ↔ number pairs from every file, so names with either resolve to one node. */
 function collectAliases(b: Builder, kind: InputKind, value: unknown): void {
+  if (kind === 'customConstraints') for (const c of itemsOf(value, listKeys(kind)).items as Obj[]) for (const t of Array.isArray(c.resourceTypes) ? c.resourceTypes : []) if (typeof t === 'string') b.constrainedTypes.add(t);
   if (kind === 'projects') for (const p of itemsOf(value, listKeys(kind)).items) b.aliases.add(str((p as Obj).projectId), String((p as Obj).projectNumber));
   if (kind !== 'assets') return;
   for (const a of itemsOf(value, listKeys(kind)).items as Obj[]) {
@@ -203,8 +206,7 @@ function resourceFacts(b: Builder, s: ScopeNode, type: string, data: Obj, file: 
   }
   if (type === 'storage.googleapis.com/Bucket') {
     const cfg = isObj(data.iamConfiguration) ? data.iamConfiguration : {};
-    const ubla = isObj(cfg.uniformBucketLevelAccess) ? cfg.uniformBucketLevelAccess.enabled === true : isObj(cfg.bucketPolicyOnly) && cfg.bucketPolicyOnly.enabled === true;
-    attrs.uniformBucketLevelAccess = ubla;
+    attrs.uniformBucketLevelAccess = uniformAccessOf(data) === true;
     if (typeof cfg.publicAccessPrevention === 'string') attrs.publicAccessPrevention = cfg.publicAccessPrevention;
     if (typeof data.location === 'string') attrs.location = data.location;
     if (Array.isArray(data.acl)) attrs.acl = data.acl;
@@ -216,6 +218,7 @@ function resourceFacts(b: Builder, s: ScopeNode, type: string, data: Obj, file: 
     if (p && s.parent) p.scope = s.parent;
     attrs.email = data.email;
   }
+  if (b.constrainedTypes.has(type)) attrs.data = data;
   if (type === 'iam.googleapis.com/Role' && isCustomRole(data)) loadRole(b, data, file, `${pointer}/resource/data`);
 }
 
@@ -231,11 +234,26 @@ function loadRole(b: Builder, r: Obj, file: string, pointer: string): void {
 /** An organization policy (v1 from Cloud Asset lines, or v2 from the Org Policy API), attached to its node. */
 function loadOrgPolicy(b: Builder, node: string, p: unknown, file: string, pointer: string): void {
   if (!isObj(p)) throw new InputError('invalid_policy', pointer, 'an organization policy must be an object').inFile(file);
-  const constraint = (str(p.constraint) ?? lastSegment(str(p.name) ?? '')).replace(/^constraints\//, '');
+  // v1 names custom constraints customConstraints/custom.NAME, the others constraints/NAME.
+  const constraint = (str(p.constraint) ?? lastSegment(str(p.name) ?? '')).replace(/^(constraints|customConstraints)\//, '');
   if (!constraint) throw new InputError('invalid_policy', pointer, 'an organization policy must name its constraint').inFile(file);
   const id = `${node}#orgPolicy/${constraint}`;
   b.policy({ id, name: constraint, type: 'gcp:org_policy', provider: 'gcp', document: p, origin: { file, pointer }, attrs: { node, constraint } });
   b.g.attachments.push({ policy: id, target: node, kind: 'org_policy', origin: { file, pointer } });
+}
+
+/**
+ * An Org Policy v2 custom constraint (enforced only where a policy with `enforce: true` names it).
+ * https://cloud.google.com/resource-manager/docs/organization-policy/creating-managing-custom-constraints
+ */
+function loadCustomConstraint(b: Builder, c: Obj, file: string, pointer: string): void {
+  if (c.actionType !== 'ALLOW' && c.actionType !== 'DENY') throw new InputError('invalid_policy', `${pointer}/actionType`, 'a custom constraint needs actionType ALLOW or DENY').inFile(file);
+  for (const key of ['resourceTypes', 'methodTypes']) {
+    const list = c[key];
+    if (!Array.isArray(list) || !list.length || !list.every((x) => typeof x === 'string')) throw new InputError('invalid_policy', `${pointer}/${key}`, `a custom constraint needs ${key}: a non-empty array of strings`).inFile(file);
+  }
+  const name = String(c.name);
+  b.policy({ id: name, name: lastSegment(name), type: 'gcp:custom_constraint', provider: 'gcp', document: c, origin: { file, pointer } });
 }
 
 function loadDeny(b: Builder, p: Obj, attachmentPoint: string | undefined, file: string, pointer: string): void {
@@ -332,6 +350,9 @@ function loadFile(b: Builder, f: ParsedFile, kind: InputKind): void {
         b.node(node, f.name, at(i));
         loadOrgPolicy(b, node, p, f.name, at(i));
       });
+      return;
+    case 'customConstraints':
+      items.forEach((c, i) => isCustomConstraint(c) && loadCustomConstraint(b, c as Obj, f.name, at(i)));
       return;
     case 'groups': {
       const entries = Object.entries(f.value as Record<string, string[]>);

@@ -16,6 +16,8 @@ export interface OrgRule {
   denied: string[];
   enforce?: boolean;
   condition?: CompiledOrError;
+  /** Managed constraints' parameters (v2 `rules[].parameters`), e.g. allowedMemberSubjects. */
+  parameters?: Obj;
 }
 
 export interface OrgPolicy {
@@ -42,6 +44,7 @@ export function readOrgPolicy(id: string, constraint: string, node: string, doc:
       const values = isObj(r.values) ? r.values : {};
       const rule: OrgRule = { allowAll: r.allowAll === true, denyAll: r.denyAll === true, allowed: strings(values.allowedValues), denied: strings(values.deniedValues) };
       if (typeof r.enforce === 'boolean') rule.enforce = r.enforce;
+      if (isObj(r.parameters)) rule.parameters = r.parameters;
       if (isObj(r.condition) && typeof r.condition.expression === 'string') rule.condition = compile({ title: str(r.condition.title) ?? '', expression: r.condition.expression });
       out.rules.push(rule);
     }
@@ -120,15 +123,16 @@ export function listAllows(eff: EffectiveList | undefined, matches: (pattern: st
   return false;
 }
 
-/** Effective boolean constraint: the nearest policy decides; a conditional rule that holds wins. */
-export function effectiveBoolean(policies: (OrgPolicy | undefined)[], holds: RuleFilter): { enforced: boolean; from?: OrgPolicy } {
+/** Effective boolean constraint: the nearest policy decides; a conditional rule that holds wins (`rule`, with its parameters). */
+export function effectiveBoolean(policies: (OrgPolicy | undefined)[], holds: RuleFilter): { enforced: boolean; from?: OrgPolicy; rule?: OrgRule } {
   for (let i = policies.length - 1; i >= 0; i--) {
     const p = policies[i];
     if (!p) continue;
     if (p.reset) return { enforced: false, from: p };
     const conditional = p.rules.find((r) => r.condition && holds(r) === true && r.enforce !== undefined);
     const plain = p.rules.find((r) => !r.condition && r.enforce !== undefined);
-    return { enforced: (conditional ?? plain)?.enforce === true, from: p };
+    const rule = conditional ?? plain;
+    return rule ? { enforced: rule.enforce === true, from: p, rule } : { enforced: false, from: p };
   }
   return { enforced: false };
 }
@@ -155,7 +159,12 @@ export function locationMatches(pattern: string, location: string): boolean {
   return loc === group || loc.startsWith(`${prefix}-`) || (DUAL_REGIONS[group] ?? []).includes(loc);
 }
 
+/** A literal value (`v` or `is:v`), case-insensitively. */
+export function literalMatches(pattern: string, value: string): boolean {
+  return literal(pattern) === value.toLowerCase();
+}
+
 /** Customer-id matching for iam.allowedPolicyMemberDomains (`C0xxxx` or `is:C0xxxx`). */
 export function customerMatches(pattern: string, customerId: string | undefined): boolean {
-  return customerId !== undefined && literal(pattern) === customerId.toLowerCase();
+  return customerId !== undefined && literalMatches(pattern, customerId);
 }

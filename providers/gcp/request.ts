@@ -11,6 +11,7 @@ import { isKnownPermission, toV1Permission, toV2Permission } from './catalog.js'
 import { CONTEXT_ATTRIBUTES, requestAttributes } from './conditions.js';
 import { compileAllow, compileDeny, type AllowPolicy, type DenyPolicy, type GcpEstate } from './estate.js';
 import type { GcpRequest, StorageParts } from './evaluate.js';
+import { methodTypeOf } from './custom-constraints.js';
 import { checkGuardrails, publicAccessPrevention, type Change, type Guardrail } from './guardrails.js';
 import { isObj, type Obj } from './inputs.js';
 import { denyAttachment } from './load.js';
@@ -29,6 +30,8 @@ export interface GcpRequestBody {
   policyDelta?: { bindingDeltas?: { action: 'ADD' | 'REMOVE'; role: string; member: string }[] };
   /** storage.buckets.create: the new bucket's location. */
   location?: string;
+  /** A create or update: the resource as the call writes it (for uniform bucket-level access and custom constraints). */
+  resource?: Obj;
 }
 
 export interface GcpSimulateBody {
@@ -201,11 +204,16 @@ function checkContext(context: Record<string, unknown>): void {
   }
 }
 
-/** What a setIamPolicy or bucket creation would change, from `requestBody`. */
+/** What a setIamPolicy, create or update would change, from `requestBody`. */
 function changeOf(estate: GcpEstate, permission: string, resource: string, body: GcpRequestBody | undefined): Change | undefined {
-  if (!body || (!permission.endsWith('.setIamPolicy') && permission !== 'storage.buckets.create')) return undefined;
+  if (!body || (!permission.endsWith('.setIamPolicy') && !methodTypeOf(permission))) return undefined;
   const change: Change = { added: [], modifiedRoles: [] };
-  if (body.location !== undefined) change.location = body.location;
+  if (body.resource !== undefined) {
+    if (!isObj(body.resource)) throw new InputError('invalid_request', '/requestBody/resource', 'resource must be an object: the resource as the call writes it');
+    change.resource = body.resource;
+  }
+  const location = body.location ?? body.resource?.location;
+  if (typeof location === 'string') change.location = location;
   const current = new Set<string>();
   const currentRoles = new Map<string, Set<string>>();
   for (const b of estate.allow.get(resource)?.bindings ?? []) {

@@ -8,7 +8,7 @@
 import type { Decision } from '../../src/core/decision.js';
 import type { ConditionOutcome } from './conditions.js';
 import type { BindingResult, Evaluation, MemberResult, RuleResult } from './evaluate.js';
-import type { Guardrail } from './guardrails.js';
+import { constraintName, type Guardrail } from './guardrails.js';
 import type { PabEntry } from './pab.js';
 
 type Relevance = 'HEURISTIC_RELEVANCE_HIGH' | 'HEURISTIC_RELEVANCE_NORMAL';
@@ -177,6 +177,6 @@ export function troubleshooter(ev: Evaluation, decision: Decision['decision'], g
     },
   };
   if (req.pap) out.publicAccessPrevention = { enforced: true, by: req.pap.by, attachedTo: req.pap.attachedTo };
-  if (guardrail) out.orgPolicyExplanation = { constraint: `constraints/${guardrail.constraint}`, attachedTo: guardrail.attachedTo, violation: guardrail.violation, error: { status: guardrail.status, code: guardrail.code, message: guardrail.message } };
+  if (guardrail) out.orgPolicyExplanation = { constraint: constraintName(guardrail.constraint), attachedTo: guardrail.attachedTo, violation: guardrail.violation, error: { status: guardrail.status, code: guardrail.code, message: guardrail.message } };
   return out;
 }
