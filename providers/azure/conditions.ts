@@ -30,8 +30,9 @@ function familyOf(key: string): string {
 
 /** What a request knows about ABAC attributes: values by canonical key (null = known absent), and which families it spoke for. */
 export class AbacFacts {
-  private readonly values = new Map<string, unknown>();
-  private readonly families = new Set<string>();
+  // Made on first use: most requests give no attribute and evaluate no condition.
+  private values?: Map<string, unknown>;
+  private families?: Set<string>;
 
   /** derive: adds what the request implies, run before the first condition reads the facts (most requests evaluate none). */
   constructor(private derive?: (facts: AbacFacts) => void) {}
@@ -47,14 +48,14 @@ export class AbacFacts {
   set(name: string, value: unknown, given: boolean): void {
     const key = attributeKey(name);
     if (!key) return;
-    this.values.set(key, value);
-    if (given) this.families.add(familyOf(key));
+    (this.values ??= new Map()).set(key, value);
+    if (given) (this.families ??= new Set()).add(familyOf(key));
   }
 
   has(name: string): boolean {
     this.derived();
     const key = attributeKey(name);
-    return key !== undefined && this.values.has(key);
+    return key !== undefined && this.values !== undefined && this.values.has(key);
   }
 
   /** Values in the condition's own spelling, and the attributes it reads that are unknown. */
@@ -65,10 +66,10 @@ export class AbacFacts {
     for (const name of c.attributes) {
       const key = attributeKey(name);
       if (!key) continue;
-      if (this.values.has(key)) {
+      if (this.values?.has(key)) {
         const v = this.values.get(key);
         if (v !== null) attributes[name] = v;
-      } else if (!this.families.has(familyOf(key))) unknown.add(name);
+      } else if (!this.families?.has(familyOf(key))) unknown.add(name);
     }
     return { attributes, unknown };
   }

@@ -10,7 +10,7 @@ import { NONE, push, type GraphData, type PrincipalNode, type ScopeNode } from '
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { builtInRole } from './catalog.js';
-import { levelOf, normalizeGuid, segmentParent, subscriptionOf } from './ids.js';
+import { isCanonicalGuid, levelOf, normalizeGuid, segmentParent, subscriptionOf } from './ids.js';
 import { OBJECT_TYPES } from './load.js';
 import { compilePolicyObject, type Exemption, type Lock, type PolicyAssignment, type PolicyDefinition, type PolicySet } from './policy-model.js';
 import { compileAssignment, compileDeny, compileRoleDefinition, type Assignment, type DenyAssignment, type RoleDefinition } from './rbac-model.js';
@@ -32,6 +32,8 @@ export interface EstateView {
 
 /** A principal's role assignments: all of them, their role GUIDs (in the same order), and those at a scope. */
 export interface HeldAssignments {
+  /** The principal or group they are assigned to. */
+  readonly principal: string;
   readonly all: readonly Assignment[];
   readonly roles: readonly string[];
   at(link: ChainLink): readonly Assignment[] | undefined;
@@ -76,6 +78,20 @@ export interface PrincipalContext {
   readonly ids: readonly string[];
   /** The role assignments of the principal and of each of its groups that holds any, in the order of ids. */
   readonly held: readonly HeldAssignments[];
+  /** viasOf(held). */
+  readonly vias: readonly (string | undefined)[];
+}
+
+/** For each holder of role assignments, the group they are assigned to: undefined for the principal itself. */
+export function viasOf(held: readonly HeldAssignments[], principal: string): (string | undefined)[] {
+  return held.map((m) => (m.principal === principal ? undefined : m.principal));
+}
+
+/** A caller as requests name it: its node, how error messages name it (its UPN or name when known, else the object id), its context. */
+export interface Caller {
+  readonly node: PrincipalNode;
+  readonly display: string;
+  readonly context: PrincipalContext;
 }
 
 /** The role assignments of each of the ids that holds any, in order. */
@@ -187,8 +203,8 @@ export class AzureEstate implements EstateView {
   private readonly known = new Map<string, KnownScope>();
   /** Role assignments by principal, then scope key: a request looks its principal and groups up once, then walks its chain. */
   private readonly held = new Map<string, KeyedAssignments>();
-  /** Principals' contexts, by principal id, worked out on first use. */
-  private readonly contexts = new Map<string, PrincipalContext>();
+  /** Callers requests named, by object id, worked out on first use: at most one per principal of the snapshot. */
+  private readonly callers = new Map<string, Caller>();
 
   constructor(
     readonly snapshot: Snapshot,
@@ -211,7 +227,7 @@ export class AzureEstate implements EstateView {
     for (const [principal, list] of this.index.byPrincipal) {
       const byScope = new Map<number, Assignment[]>();
       for (const a of list) push(byScope, this.know(a.scope).key, a);
-      this.held.set(principal, new KeyedAssignments(list, byScope));
+      this.held.set(principal, new KeyedAssignments(principal, list, byScope));
     }
   }
 
@@ -268,13 +284,27 @@ export class AzureEstate implements EstateView {
   }
 
   /** The principal's context in the snapshot (without an overlay). */
-  principalContext(id: string): PrincipalContext {
-    let c = this.contexts.get(id);
-    if (!c) {
-      const groups = this.snapshot.graph.groupsOf(id);
-      const ids = [id, ...groups];
-      this.contexts.set(id, (c = { groups, ids, held: heldBy(this, ids) }));
-    }
+  private contextOf(id: string): PrincipalContext {
+    const groups = this.snapshot.graph.groupsOf(id);
+    const ids = [id, ...groups];
+    const held = heldBy(this, ids);
+    return { groups, ids, held, vias: viasOf(held, id) };
+  }
+
+  /** The caller a request names by its object id in canonical form, once a request has (most do). */
+  callerById(given: string): Caller | undefined {
+    return this.callers.get(given);
+  }
+
+  /**
+   * The caller a request resolved to. A principal of the snapshot is remembered (by object id, when that
+   * finds this very node); one a request makes up (acceptUnknownPrincipal, an overlay's) is not.
+   */
+  caller(node: PrincipalNode): Caller {
+    const known = this.callers.get(node.id);
+    if (known?.node === node) return known;
+    const c: Caller = { node, display: node.name !== node.id ? node.name : node.id, context: this.contextOf(node.id) };
+    if (this.snapshot.graph.principal(node.id) === node && isCanonicalGuid(node.id)) this.callers.set(node.id, c);
     return c;
   }
 
@@ -322,14 +352,15 @@ export class AzureEstate implements EstateView {
     if (known?.chain) return known.chain;
     const link = known?.link ?? { id, key: -1, node: undefined, at: undefined };
     const level = levelOf(id);
-    const parent = level === 'root' || level === 'subscription' || level === 'management_group' ? undefined : segmentParent(id);
+    const parent = level === 'root' || level === 'subscription' || level === 'management_group' ? undefined : segmentParent(id, true);
     let chain: Chain;
     if (parent !== undefined && parent !== '/') {
       const above = this.links(parent);
-      chain = { ids: [id, ...above.ids], links: [link, ...above.links], above };
+      // link.id, not id: a known scope's chain keeps the estate's own string, not the request's.
+      chain = { ids: [link.id, ...above.ids], links: [link, ...above.links], above };
     } else {
       // The top of the id: what is above it comes from the hierarchy.
-      const ids: string[] = [id];
+      const ids: string[] = [link.id];
       const links: ChainLink[] = [link];
       if (id !== '/') {
         if (link.node) {
@@ -353,6 +384,7 @@ class KeyedAssignments implements HeldAssignments {
   /** The near-miss scan reads the roles first, and an assignment only when its role could grant the action. */
   readonly roles: readonly string[];
   constructor(
+    readonly principal: string,
     readonly all: readonly Assignment[],
     private readonly byScope: ReadonlyMap<number, readonly Assignment[]>,
   ) {
@@ -387,6 +419,7 @@ export class OverlayView implements EstateView {
     if (!below && !above) return undefined;
     const all = this.merged(below?.all ?? NONE, above);
     return {
+      principal,
       all,
       roles: all.map((a) => a.roleGuid),
       at: (link) => {

@@ -7,12 +7,16 @@
  * https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
  * https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-policy-requestdisallowedbypolicy
  */
-import type { Cause, CloudError, ConditionTrace, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, SourceLocation, StatementRef, StatementTrace } from '../../src/core/decision.js';
-import type { Origin } from '../../src/core/graph.js';
+import type { Cause, CloudError, ConditionTrace, Decision, LayerTrace, LayerVerdict, MissingContext, NearMiss, PolicyRef, StatementRef, StatementTrace } from '../../src/core/decision.js';
+import type { Snapshot } from '../../src/core/snapshot.js';
 import type { AbacTraceItem } from './abac.js';
+import { classicWarnings } from './classic-admins.js';
 import type { ConditionResult } from './conditions.js';
+import { blockStatement, causeRef, definitionSource, traceEntry } from './explain-refs.js';
 import type { LockHit } from './locks.js';
 import type { PolicyEval, PolicyResult } from './policy.js';
+import { eligibleNearMisses } from './pim.js';
+import type { PolicyAssignment, PolicyDefinition, PolicySet } from './policy-model.js';
 import type { Assignment, DenyAssignment, RoleDefinition } from './rbac-model.js';
 import { MAX_NEAR_MISSES, type AssignmentTrace, type BlockTrace, type DenyHit, type Grant, type Miss, type RbacResult } from './rbac.js';
 import type { AzureRequest } from './request.js';
@@ -28,70 +32,26 @@ export interface Evaluation {
   sharedKey?: string;
 }
 
-/** Where an object came from: file and pointer (line and column are added for causes only, see located). */
-function source(origin: Origin | undefined, pointer?: string): SourceLocation | undefined {
-  return origin ? { file: origin.file, pointer: pointer ?? origin.pointer } : undefined;
+/** The snapshot causes locate their sources in (see explain-refs). */
+const causeWhere = (req: AzureRequest) => req.estate.snapshot;
+
+const ASSIGNMENT = 'azure:role_assignment';
+const DENY = 'azure:deny_assignment';
+const POLICY = 'azure:policy_assignment';
+const LOCK = 'azure:lock';
+
+const roleNameOf = (a: Assignment, role: RoleDefinition | undefined) => role?.roleName ?? a.roleDefinitionId;
+
+function assignmentEntry(a: Assignment, role: RoleDefinition | undefined): { policy: PolicyRef } {
+  return traceEntry(a, roleNameOf(a, role), ASSIGNMENT);
 }
 
-/**
- * Line and column for a decisive cause's sources. Only causes get them: layer traces and near misses can
- * name many objects, and keep the file and pointer.
- */
-function located(req: AzureRequest, causes: Cause[]): Cause[] {
-  for (const c of causes) {
-    for (const src of [c.policy?.source, c.statement?.source]) {
-      if (!src || src.file === 'request') continue;
-      const pos = req.estate.snapshot.locate(src.file, src.pointer);
-      if (pos) {
-        src.line = pos.line;
-        src.column = pos.column;
-      }
-    }
-  }
-  return causes;
-}
-
-/** A cause's policy: the object, where it sits, and where it came from. */
-function ref(id: string, name: string, type: string, attachedTo: string, origin: Origin | undefined): PolicyRef {
-  const out: PolicyRef = { id, name, type, attachedTo };
-  const src = source(origin);
-  if (src) out.source = src;
-  return out;
-}
-
-function assignmentRef(a: Assignment, role: RoleDefinition | undefined): PolicyRef {
-  return ref(a.id, role?.roleName ?? a.roleDefinitionId, 'azure:role_assignment', a.scopeAsGiven, a.origin);
-}
-
-function blockStatement(a: Assignment, role: RoleDefinition | undefined, index: number | undefined): StatementRef {
-  const st: StatementRef = { binding: a.name };
-  if (index !== undefined) {
-    st.index = index;
-    const block = role?.blocks[index];
-    const src = block?.pointer && role?.origin ? source(role.origin, block.pointer) : undefined;
-    if (src) st.source = src;
-  }
-  return st;
-}
-
-function denyRef(d: DenyAssignment): PolicyRef {
-  return ref(d.id, d.name, 'azure:deny_assignment', d.scopeAsGiven, d.origin);
-}
-
-function policyRef(e: PolicyEval): PolicyRef {
-  return ref(e.assignment.id, e.assignment.name, 'azure:policy_assignment', e.assignment.scopeAsGiven, e.assignment.origin);
-}
-
-function policyStatement(e: PolicyEval): StatementRef {
+function policyStatement(e: PolicyEval, where: Snapshot): StatementRef {
   const st: StatementRef = { rule: e.definition.name };
   if (e.referenceId !== undefined) st.binding = e.referenceId;
-  const src = source(e.definition.origin);
+  const src = definitionSource(e.definition, where);
   if (src) st.source = src;
   return st;
-}
-
-function lockRef(l: LockHit): PolicyRef {
-  return ref(l.lock.id, l.lock.name, 'azure:lock', l.lock.scopeAsGiven, l.lock.origin);
 }
 
 function who(req: AzureRequest, id: string | undefined): string {
@@ -152,15 +112,27 @@ function denyFailed(req: AzureRequest, d: DenyAssignment): CloudError {
   };
 }
 
+/** The identifiers of a policy as RequestDisallowedByPolicy lists them, in JSON: the same for every request, so made once. */
+const identifiers = new WeakMap<PolicyDefinition, WeakMap<PolicyAssignment, { set: PolicySet | undefined; json: string }[]>>();
+
+function identifiersOf(e: PolicyEval): string {
+  let byAssignment = identifiers.get(e.definition);
+  if (!byAssignment) identifiers.set(e.definition, (byAssignment = new WeakMap()));
+  let known = byAssignment.get(e.assignment);
+  if (!known) byAssignment.set(e.assignment, (known = []));
+  let entry = known.find((k) => k.set === e.set);
+  if (!entry) {
+    const o: Record<string, unknown> = { policyAssignment: { name: e.assignment.displayName, id: e.assignment.id }, policyDefinition: { name: e.definition.displayName, id: e.definition.armId } };
+    if (e.definition.version) (o.policyDefinition as Record<string, unknown>).version = e.definition.version;
+    if (e.set) o.policySetDefinition = { name: e.set.displayName, id: e.set.armId };
+    known.push((entry = { set: e.set, json: JSON.stringify(o) }));
+  }
+  return entry.json;
+}
+
+/** JSON.stringify of the evaluations' identifiers, put together from each one's. */
 function policyIdentifiers(evals: PolicyEval[]): string {
-  return JSON.stringify(
-    evals.map((e) => {
-      const o: Record<string, unknown> = { policyAssignment: { name: e.assignment.displayName, id: e.assignment.id }, policyDefinition: { name: e.definition.displayName, id: e.definition.armId } };
-      if (e.definition.version) (o.policyDefinition as Record<string, unknown>).version = e.definition.version;
-      if (e.set) o.policySetDefinition = { name: e.set.displayName, id: e.set.armId };
-      return o;
-    }),
-  );
+  return `[${evals.map(identifiersOf).join(',')}]`;
 }
 
 function policyMessage(req: AzureRequest, evals: PolicyEval[]): string {
@@ -228,24 +200,24 @@ function lockError(req: AzureRequest, locks: LockHit[]): CloudError {
 
 // ------------------------------------------------------------------------------------------------ causes
 
-function denyCause(h: DenyHit): Cause {
-  return { kind: 'explicit_deny', layer: 'deny_assignment', policy: denyRef(h.deny), statement: { index: h.block.index }, why: `deny assignment ${h.deny.name} at ${h.deny.scopeAsGiven} names ${h.via} and denies ${h.pattern}${h.result === 'unknown' ? ' if its condition holds' : ''}` };
+function denyCause(req: AzureRequest, h: DenyHit): Cause {
+  return { kind: 'explicit_deny', layer: 'deny_assignment', policy: causeRef(h.deny, h.deny.name, DENY, causeWhere(req)), statement: { index: h.block.index }, why: `deny assignment ${h.deny.name} at ${h.deny.scopeAsGiven} names ${h.via} and denies ${h.pattern}${h.result === 'unknown' ? ' if its condition holds' : ''}` };
 }
 
 function grantCause(req: AzureRequest, g: Grant): Cause {
   const open = g.result === 'unknown' ? ` if its condition holds (it reads ${[...new Set(g.missing)].join(', ')})` : '';
-  return { kind: 'grant', layer: 'rbac', policy: assignmentRef(g.assignment, g.role), statement: blockStatement(g.assignment, g.role, g.block.index), why: `${g.role.roleName} assigned to ${who(req, g.via)} at ${g.assignment.scopeAsGiven} grants ${req.action} through ${req.isData ? 'DataActions' : 'Actions'} ${g.pattern}${open}` };
+  return { kind: 'grant', layer: 'rbac', policy: causeRef(g.assignment, roleNameOf(g.assignment, g.role), ASSIGNMENT, causeWhere(req)), statement: blockStatement(g.assignment.name, g.role, g.block.index, causeWhere(req)), why: `${g.role.roleName} assigned to ${who(req, g.via)} at ${g.assignment.scopeAsGiven} grants ${req.action} through ${req.isData ? 'DataActions' : 'Actions'} ${g.pattern}${open}` };
 }
 
 function policyCause(req: AzureRequest, e: PolicyEval): Cause {
   const what = e.effect === 'denyaction' ? 'denyAction blocks the DELETE' : `deny blocks the ${req.method ?? 'PUT'}`;
   const evaluated = e.expressions.slice(0, 4).map((x) => `${x.expression}${x.operator ? ` ${x.operator} ${JSON.stringify(x.expected)}` : ''} is ${x.result} for ${JSON.stringify(x.actual)}`);
   const on = e.cascadeResource ? ` resource ${e.cascadeResource} in the group` : '';
-  return { kind: 'blocked_by_guardrail', layer: 'azure_policy', policy: policyRef(e), statement: policyStatement(e), why: `policy assignment ${e.assignment.name} (definition ${e.definition.name}${e.referenceId ? `, reference ${e.referenceId}` : ''}) at ${e.assignment.scopeAsGiven}: the rule matches${on} and ${what}${e.blocks === 'unknown' ? ` unless ${e.note}` : ''}${evaluated.length ? `; evaluated: ${evaluated.join('; ')}` : ''}` };
+  return { kind: 'blocked_by_guardrail', layer: 'azure_policy', policy: causeRef(e.assignment, e.assignment.name, POLICY, causeWhere(req)), statement: policyStatement(e, causeWhere(req)), why: `policy assignment ${e.assignment.name} (definition ${e.definition.name}${e.referenceId ? `, reference ${e.referenceId}` : ''}) at ${e.assignment.scopeAsGiven}: the rule matches${on} and ${what}${e.blocks === 'unknown' ? ` unless ${e.note}` : ''}${evaluated.length ? `; evaluated: ${evaluated.join('; ')}` : ''}` };
 }
 
-function lockCause(l: LockHit): Cause {
-  return { kind: 'blocked_by_guardrail', layer: 'lock', policy: lockRef(l), why: l.why };
+function lockCause(req: AzureRequest, l: LockHit): Cause {
+  return { kind: 'blocked_by_guardrail', layer: 'lock', policy: causeRef(l.lock, l.lock.name, LOCK, causeWhere(req)), why: l.why };
 }
 
 const MISS_FAILED: Record<Miss['kind'], string[]> = { not_actions: ['action'], plane: ['action'], condition: ['condition'], scope: ['resource'], unknown_role: ['role'] };
@@ -258,7 +230,7 @@ function nearMisses(req: AzureRequest, misses: Miss[]): NearMiss[] {
       if (detail) why += ` ${detail}`;
     }
     if (m.via) why += ` (assigned to ${who(req, m.via)})`;
-    return { layer: 'rbac', policy: assignmentRef(m.assignment, m.role), statement: blockStatement(m.assignment, m.role, m.block?.index), failed: MISS_FAILED[m.kind], why };
+    return { layer: 'rbac', policy: assignmentEntry(m.assignment, m.role).policy, statement: blockStatement(m.assignment.name, m.role, m.block?.index, undefined), failed: MISS_FAILED[m.kind], why };
   });
 }
 
@@ -282,7 +254,7 @@ function blockTrace(t: AssignmentTrace, b: BlockTrace): StatementTrace {
     principal: { matched: true, how: t.via ? `through group ${t.via}` : 'direct' },
     conditions: b.conditions.flatMap((c) => c.trace.filter((x) => x.attribute !== undefined).map(conditionTrace)),
   };
-  const src = blockStatement(t.assignment, t.role, b.index).source;
+  const src = blockStatement(t.assignment.name, t.role, b.index, undefined).source;
   if (src) st.source = src;
   return st;
 }
@@ -301,7 +273,7 @@ function denyLayer(rbac: RbacResult): LayerTrace {
     notes.push(`${s.deny.name}: ${s.why}`);
   }
   const policies: LayerTrace['policies'] = [];
-  for (const d of denies) policies.push({ policy: denyRef(d) });
+  for (const d of denies) policies.push(traceEntry(d, d.name, DENY));
   return { layer: 'deny_assignment', verdict: denies.size ? verdict : 'not_applicable', note: denies.size ? notes.join('; ') : 'no deny assignment on the scope chain', policies };
 }
 
@@ -310,12 +282,44 @@ function rbacLayer(req: AzureRequest, rbac: RbacResult, full: boolean): LayerTra
   let verdict: LayerVerdict = 'no_match';
   for (const g of rbac.grants) verdict = g.result === true ? 'allow' : verdict === 'allow' ? 'allow' : 'unknown';
   const policies: LayerTrace['policies'] = [];
-  for (const t of rbac.traces) policies.push(full ? { policy: assignmentRef(t.assignment, t.role), statements: t.blocks.map((b) => blockTrace(t, b)) } : { policy: assignmentRef(t.assignment, t.role) });
+  for (const t of rbac.traces) {
+    const entry = assignmentEntry(t.assignment, t.role);
+    policies.push(full ? { policy: entry.policy, statements: t.blocks.map((b) => blockTrace(t, b)) } : entry);
+  }
   return { layer: 'rbac', verdict, note: `${plural(rbac.traces.length, 'role assignment')} to the principal or its groups on the scope chain ${req.chainText}`, policies };
+}
+
+/** What answers show of a remembered policy result (see evaluatePolicy): built once, frozen, shared by those answers. */
+const shownLayers = new WeakMap<PolicyResult, LayerTrace>();
+const shownEvaluations = new WeakMap<PolicyResult, readonly Record<string, unknown>[]>();
+
+function shown<T extends object>(cache: WeakMap<PolicyResult, T>, p: PolicyResult, build: (p: PolicyResult) => T, freeze: (v: T) => T): T {
+  if (!p.shared) return build(p);
+  let v = cache.get(p);
+  if (!v) cache.set(p, (v = freeze(build(p))));
+  return v;
+}
+
+function freezeLayer(l: LayerTrace): LayerTrace {
+  Object.freeze(l.policies);
+  return Object.freeze(l);
+}
+
+function freezeEvaluations(list: readonly Record<string, unknown>[]): readonly Record<string, unknown>[] {
+  for (const o of list) {
+    for (const x of o.evaluatedExpressions as object[]) Object.freeze(x);
+    Object.freeze(o.evaluatedExpressions);
+    Object.freeze(o);
+  }
+  return Object.freeze(list);
 }
 
 function policyLayer(req: AzureRequest, p: PolicyResult | undefined): LayerTrace {
   if (!p) return { layer: 'azure_policy', verdict: 'not_applicable', note: req.isData ? 'Azure Policy does not evaluate data-plane operations' : `Azure Policy evaluates PUT, PATCH and (denyAction) DELETE requests, not ${req.verb === 'read' ? 'reads' : 'POST operations'}` };
+  return shown(shownLayers, p, policyTrace, freezeLayer);
+}
+
+function policyTrace(p: PolicyResult): LayerTrace {
   let blocks = false;
   let open = false;
   const notes: string[] = [];
@@ -324,7 +328,7 @@ function policyLayer(req: AzureRequest, p: PolicyResult | undefined): LayerTrace
     blocks ||= e.blocks === true;
     open ||= e.blocks === 'unknown';
     notes.push(`${e.assignment.name}/${e.referenceId ?? e.definition.name}: ${e.note}`);
-    policies.push({ policy: policyRef(e) });
+    policies.push(traceEntry(e.assignment, e.assignment.name, POLICY));
   }
   for (const s of p.skipped) notes.push(`${s.assignment.name}: ${s.why}`);
   const verdict: LayerVerdict = blocks ? 'deny' : open ? 'unknown' : p.evaluations.length ? 'allow' : 'not_applicable';
@@ -339,7 +343,7 @@ function lockLayer(req: AzureRequest, locks: LockHit[] | undefined): LayerTrace 
   for (const l of locks) {
     blocks ||= l.blocks;
     notes.push(l.why);
-    policies.push({ policy: lockRef(l) });
+    policies.push(traceEntry(l.lock, l.lock.name, LOCK));
   }
   return { layer: 'lock', verdict: blocks ? 'deny' : locks.length ? 'allow' : 'not_applicable', note: notes.join('; ') || 'no lock on the scope chain', policies };
 }
@@ -357,7 +361,7 @@ function missingContext(openDenies: DenyHit[], openGrants: Grant[], openPolicies
     m.usedBy.push({ layer, policy, statement });
   };
   for (const h of openDenies) for (const k of h.missing) use(k, 'deny_assignment', h.deny.name, { index: h.block.index });
-  for (const g of openGrants) for (const k of g.missing) use(k, 'rbac', g.role.roleName, blockStatement(g.assignment, g.role, g.block.index));
+  for (const g of openGrants) for (const k of g.missing) use(k, 'rbac', g.role.roleName, blockStatement(g.assignment.name, g.role, g.block.index, undefined));
   for (const e of openPolicies) use('time', 'azure_policy', e.assignment.name, { rule: e.definition.name });
   return [...byKey.values()];
 }
@@ -382,6 +386,12 @@ function evaluationOut(e: PolicyEval): Record<string, unknown> {
   return o;
 }
 
+function evaluationsOut(p: PolicyResult): readonly Record<string, unknown>[] {
+  const evaluations: Record<string, unknown>[] = [];
+  for (const e of p.evaluations) evaluations.push(evaluationOut(e));
+  return evaluations;
+}
+
 function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined): Record<string, unknown> {
   const { req } = ev;
   const out: Record<string, unknown> = {
@@ -394,11 +404,7 @@ function detail(ev: Evaluation, errorBody: Record<string, unknown> | undefined):
   };
   if (req.method) out.method = req.method;
   if (req.blobPath !== undefined) out.blobPath = req.blobPath;
-  if (ev.policy) {
-    const evaluations: Record<string, unknown>[] = [];
-    for (const e of ev.policy.evaluations) evaluations.push(evaluationOut(e));
-    out.policyEvaluations = evaluations;
-  }
+  if (ev.policy) out.policyEvaluations = shown(shownEvaluations, ev.policy, evaluationsOut, freezeEvaluations);
   if (errorBody) out.errorBody = errorBody;
   if (ev.sharedKey) out.sharedKey = ev.sharedKey;
   return out;
@@ -423,7 +429,7 @@ function deniedByDenyAssignment(ev: Evaluation, hits: DenyHit[]): Verdict {
     reason: 'explicit_deny',
     error: err,
     summary: `Denied: deny assignment '${first.deny.name}' at ${first.deny.scopeAsGiven} blocks ${requestText(req)} (it names ${first.via}); deny assignments win over every role assignment${hits.length > 1 ? ` (and ${plural(hits.length - 1, 'more deny assignment')})` : ''}.`,
-    causes: located(req, hits.map((h) => denyCause(h))),
+    causes: hits.map((h) => denyCause(req, h)),
     missingContext: [],
     nearMisses: [],
     azure: detail(ev, { error: { code: err.code, message: err.message } }),
@@ -432,7 +438,9 @@ function deniedByDenyAssignment(ev: Evaluation, hits: DenyHit[]): Verdict {
 
 function noGrant(ev: Evaluation): Verdict {
   const { req, rbac } = ev;
-  const near = nearMisses(req, rbac.misses);
+  // PIM eligibilities first: activating one is the likeliest fix.
+  const eligible = eligibleNearMisses(req);
+  const near = eligible.length ? [...eligible, ...nearMisses(req, rbac.misses)].slice(0, MAX_NEAR_MISSES) : nearMisses(req, rbac.misses);
   const err = authorizationFailed(req);
   return {
     decision: 'denied',
@@ -458,13 +466,13 @@ function deniedByGuardrail(ev: Evaluation, policies: PolicyEval[], locks: LockHi
     : `Denied: ${firstLock!.lock.level} lock '${firstLock!.lock.name}' on ${firstLock!.lock.scopeAsGiven} ${firstLock!.lock.level === 'ReadOnly' ? 'makes the scope read-only' : 'keeps the scope from being deleted'}: ${req.method ?? req.verb} fails with ScopeLocked (409), whatever the caller's roles.`;
   const causes: Cause[] = [];
   for (const e of policies) causes.push(policyCause(req, e));
-  for (const l of locks) causes.push(lockCause(l));
+  for (const l of locks) causes.push(lockCause(req, l));
   return {
     decision: 'denied',
     reason: 'guardrail',
     error: err,
     summary,
-    causes: located(req, causes),
+    causes,
     missingContext: [],
     nearMisses: [],
     azure: detail(ev, body ?? { error: { code: err.code, message: err.message } }),
@@ -476,7 +484,7 @@ function conditional(ev: Evaluation, openDenies: DenyHit[], grants: Grant[], ope
   const keys = missingContext(openDenies, grants.length ? [] : openGrants, openPolicies);
   const err = openDenies.length ? denyFailed(req, openDenies[0]!.deny) : !grants.length ? authorizationFailed(req) : { status: 403, code: 'RequestDisallowedByPolicy', message: policyMessage(req, openPolicies) };
   const causes: Cause[] = [];
-  for (const h of openDenies) causes.push(denyCause(h));
+  for (const h of openDenies) causes.push(denyCause(req, h));
   if (!grants.length) for (const g of openGrants) causes.push(grantCause(req, g));
   for (const e of openPolicies) causes.push(policyCause(req, e));
   return {
@@ -484,7 +492,7 @@ function conditional(ev: Evaluation, openDenies: DenyHit[], grants: Grant[], ope
     reason: openDenies.length ? 'explicit_deny' : !grants.length ? 'no_grant' : 'guardrail',
     error: err,
     summary: `Conditional: ${requestText(req)} depends on ${keys.map((k) => k.key).join(', ')}, which the request did not give (${grants.length ? 'granted' : plural(openGrants.length, 'conditional grant')}; ${plural(openDenies.length, 'conditional deny assignment')}${openPolicies.length ? `; ${plural(openPolicies.length, 'policy exemption')} with an expiry` : ''}).`,
-    causes: located(req, causes),
+    causes,
     missingContext: keys,
     nearMisses: grants.length ? [] : nearMisses(req, rbac.misses),
     azure: detail(ev, undefined),
@@ -500,7 +508,7 @@ function allowed(ev: Evaluation, grants: Grant[]): Verdict {
     reason: 'allowed',
     error: NO_ERROR,
     summary: `Allowed: ${lead.role.roleName} assigned to ${who(req, lead.via)} at ${lead.assignment.scopeAsGiven} grants ${requestText(req)} (${req.isData ? 'DataActions' : 'Actions'} ${lead.pattern}), and no deny assignment${guards.length ? `, ${guards.join(' or ')}` : ''} blocks it.`,
-    causes: located(req, grants.map((g) => grantCause(req, g))),
+    causes: grants.map((g) => grantCause(req, g)),
     missingContext: [],
     nearMisses: [],
     azure: detail(ev, undefined),
@@ -527,6 +535,7 @@ function decide(ev: Evaluation): Verdict {
 export function explain(ev: Evaluation, full: boolean): Decision {
   const trace = layers(ev, full);
   const warnings = [...ev.req.warnings];
+  warnings.push(...classicWarnings(ev.rbac.grants));
   if (ev.sharedKey) warnings.push({ code: 'shared_key_bypass', message: ev.sharedKey });
   const v = decide(ev);
   return {

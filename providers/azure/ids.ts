@@ -32,7 +32,10 @@ function joinSegments(id: string): string {
 /** Is `scope` the id itself or one of its ancestors by segments (never across the MG hierarchy)? */
 export function isAtOrUnder(id: string, scope: string): boolean {
   if (scope === '/') return true;
-  return id === scope || id.startsWith(scope + '/');
+  // Without `scope + '/'`: this runs for every near miss and notScope, and the concatenation allocates.
+  const n = scope.length;
+  if (id.length === n) return id === scope;
+  return id.length > n && id.charCodeAt(n) === SLASH && id.startsWith(scope);
 }
 
 export type ScopeLevel = 'root' | 'management_group' | 'subscription' | 'resource_group' | 'resource';
@@ -91,9 +94,16 @@ export function managementGroupId(name: string): string {
  * resource's resource group (an extension resource's parent resource), a resource group's subscription.
  * Undefined for subscriptions, management groups and the root: the hierarchy decides those.
  */
-export function segmentParent(id: string): string | undefined {
+export function segmentParent(id: string, slice = false): string | undefined {
   const level = levelOf(id);
   if (level === 'root' || level === 'subscription' || level === 'management_group') return undefined;
+  // A resource looked up once (a request's target): a slice of the id, its last two segments cut by
+  // position, `/providers/{ns}` stepped over. What is kept or looked up often is joined anew (flat).
+  const p1 = slice && level === 'resource' && id.charCodeAt(0) === SLASH ? id.lastIndexOf('/') : -1;
+  const p2 = p1 > 0 ? id.lastIndexOf('/', p1 - 1) : -1;
+  const p3 = p2 > 0 ? id.lastIndexOf('/', p2 - 1) : -1;
+  const p4 = p3 > 0 ? id.lastIndexOf('/', p3 - 1) : -1;
+  if (p4 > 0) return id.slice(0, id.startsWith('/providers/', p4) ? p4 : p2);
   const s = id.split('/');
   if (level === 'resource_group') return s.slice(0, 3).join('/');
   let up = s.slice(0, -2);
@@ -144,6 +154,18 @@ export function isCanonicalGuid(s: string): boolean {
 
 export function isGuid(s: string): boolean {
   return GUID.test(s.trim().toLowerCase());
+}
+
+/**
+ * Is a normalized id a top-level resource (`.../providers/{ns}/{type}/{name}`: one provider segment, at most
+ * one type), told without working out its type (the common case for a policy's target)?
+ */
+export function isTopLevelResource(id: string): boolean {
+  const at = id.indexOf('/providers/');
+  if (at === -1 || id.lastIndexOf('/providers/') !== at || !isClean(id) || id.endsWith('/providers')) return false;
+  const s1 = id.indexOf('/', at + 11);
+  const s2 = s1 === -1 ? -1 : id.indexOf('/', s1 + 1);
+  return s2 === -1 || id.indexOf('/', s2 + 1) === -1;
 }
 
 /** The resource type of an ARM id as it is written: `Microsoft.Storage/storageAccounts/blobServices/containers`. */

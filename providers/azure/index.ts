@@ -61,7 +61,8 @@ function vaultAccessPolicies(req: AzureRequest): string | undefined {
 
 function simulateAzure(estate: AzureEstate, body: AzureSimulateBody): Decision {
   const req = buildRequest(estate, body);
-  const ev: Evaluation = { req, rbac: evaluateRbac(req) };
+  const full = body.options?.explain === 'full';
+  const ev: Evaluation = { req, rbac: evaluateRbac(req, full) };
   if (!req.isData && (req.verb === 'write' || req.verb === 'delete')) {
     ev.policy = evaluatePolicy(req);
     if (req.verb === 'write' && !req.requestBody && ev.policy.evaluations.some((e) => e.matched !== undefined)) {
@@ -77,7 +78,7 @@ function simulateAzure(estate: AzureEstate, body: AzureSimulateBody): Decision {
     const note = sharedKeyNote(req);
     if (note) ev.sharedKey = note;
   }
-  return explain(ev, body.options?.explain === 'full');
+  return explain(ev, full);
 }
 
 export const azure: ProviderModule = {

@@ -10,7 +10,9 @@
 import { emptyGraphData, type GraphData, type PrincipalKind, type PrincipalNode, type ScopeNode } from '../../src/core/graph.js';
 import { InputError } from '../../src/core/problem.js';
 import type { LoadWarning, ParsedFile } from '../../src/core/provider.js';
+import { classicBinding, type ClassicAdministrator } from './classic-admins.js';
 import { extensionScope, isGuid, lastSegment, levelOf, managementGroupId, normalizeGuid, normalizeId, segmentParent } from './ids.js';
+import { eligibilityNode, originOf, withoutRepeatedActivations } from './pim.js';
 
 type Obj = Record<string, unknown>;
 
@@ -40,6 +42,10 @@ export const OBJECT_TYPES = {
   policyAssignment: 'microsoft.authorization/policyassignments',
   policyExemption: 'microsoft.authorization/policyexemptions',
   lock: 'microsoft.authorization/locks',
+  roleEligibilitySchedule: 'microsoft.authorization/roleeligibilityschedules',
+  roleEligibilityScheduleInstance: 'microsoft.authorization/roleeligibilityscheduleinstances',
+  roleAssignmentScheduleInstance: 'microsoft.authorization/roleassignmentscheduleinstances',
+  classicAdministrator: 'microsoft.authorization/classicadministrators',
 } as const;
 
 const POLICY_TYPES: Record<string, string> = {
@@ -148,6 +154,9 @@ export function principalKind(type: string | undefined): PrincipalKind {
 class Builder {
   readonly g: GraphData = emptyGraphData();
   private readonly principals = new Map<string, PrincipalNode>();
+  /** Resolved to users by UPN once every file is read. */
+  private readonly classic: ClassicAdministrator[] = [];
+  private activations = false;
 
   constructor(private readonly warn: (w: LoadWarning) => void) {}
 
@@ -183,6 +192,17 @@ class Builder {
     const origin = { file, pointer };
     const p = propsOf(o);
     if (type === OBJECT_TYPES.roleAssignment) return this.roleAssignment(o, p, file, pointer);
+    if (type === OBJECT_TYPES.roleAssignmentScheduleInstance) return this.activeInstance(o, p, file, pointer);
+    if (type === OBJECT_TYPES.roleEligibilitySchedule || type === OBJECT_TYPES.roleEligibilityScheduleInstance) {
+      const node = eligibilityNode(o, p, file, pointer);
+      this.principal(String(p.principalId), principalKind(str(p.principalType)), undefined, origin, false);
+      this.g.policies.push(node);
+      return;
+    }
+    if (type === OBJECT_TYPES.classicAdministrator) {
+      this.classic.push({ o, file, pointer });
+      return;
+    }
     const policyType = POLICY_TYPES[type];
     if (policyType) {
       if (!id) throw new InputError('invalid_policy', `${pointer}/id`, `a ${o.type as string} object needs its id`).inFile(file);
@@ -301,7 +321,23 @@ class Builder {
     }
   }
 
+  /** A PIM active assignment instance: a role assignment, unless it repeats one (see pim.ts). */
+  activeInstance(o: Obj, p: Obj, file: string, pointer: string): void {
+    this.roleAssignment(o, p, file, pointer);
+    this.g.bindings[this.g.bindings.length - 1]!.attrs!.pimOrigin = originOf(p) ?? null;
+    this.activations = true;
+  }
+
   finish(): GraphData {
+    if (this.classic.length) {
+      const users = new Map<string, string>();
+      for (const n of this.principals.values()) if (n.kind === 'user') for (const upn of [n.attrs?.userPrincipalName, n.name]) if (typeof upn === 'string') users.set(upn.toLowerCase(), n.id);
+      for (const c of this.classic) {
+        const b = classicBinding(c, (upn) => users.get(upn), this.warn);
+        if (b) this.g.bindings.push(b);
+      }
+    }
+    if (this.activations) this.g.bindings = withoutRepeatedActivations(this.g.bindings);
     this.g.principals.push(...this.principals.values());
     // The root scope `/`, above the tenant root group: built-in roles are assignable there.
     if (this.g.scopes.length) this.scope({ id: '/', kind: 'azure:root', name: '/', resource: false });

@@ -6,9 +6,11 @@
  * https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources
  */
 import type { Origin } from '../../src/core/graph.js';
+import type { Refs } from './explain-refs.js';
 import { extensionScope, lastSegment, normalizeId } from './ids.js';
 import { invalid, isObj, OBJECT_TYPES, propsOf } from './load.js';
 import { compilePolicyRule, PolicyRuleError } from './policy-rule.js';
+import { compileResourceSelectors, type SelectorSet } from './policy-selectors.js';
 
 type Obj = Record<string, unknown>;
 export type CompiledRule = ReturnType<typeof compilePolicyRule>;
@@ -68,7 +70,11 @@ export interface PolicyAssignment {
   rawParameters: Obj;
   overrides: { value: string; in?: string[]; notIn?: string[] }[];
   nonComplianceMessages: { message: string; referenceId?: string }[];
+  /** undefined: every resource in scope is selected. */
+  resourceSelectors: SelectorSet[] | undefined;
   origin: Origin;
+  /** How answers refer to it, set on first use (explain-refs). */
+  refs: Refs | undefined;
 }
 
 export interface Exemption {
@@ -80,6 +86,8 @@ export interface Exemption {
   referenceIds: string[];
   expiresOn?: string;
   category: string;
+  /** undefined: every resource in its scope is exempted. */
+  resourceSelectors: SelectorSet[] | undefined;
   origin: Origin;
 }
 
@@ -92,6 +100,8 @@ export interface Lock {
   level: 'CanNotDelete' | 'ReadOnly';
   notes?: string;
   origin: Origin;
+  /** How answers refer to it, set on first use (explain-refs). */
+  refs: Refs | undefined;
 }
 
 function str(v: unknown): string | undefined {
@@ -187,7 +197,9 @@ function assignment(o: Obj, p: Obj, origin: Origin): PolicyAssignment {
     rawParameters,
     overrides,
     nonComplianceMessages,
+    resourceSelectors: compileResourceSelectors(p.resourceSelectors, origin.file, `${origin.pointer}${pp(o)}/resourceSelectors`),
     origin,
+    refs: undefined,
   };
 }
 
@@ -204,6 +216,7 @@ function exemption(o: Obj, p: Obj, origin: Origin): Exemption {
     referenceIds: (Array.isArray(p.policyDefinitionReferenceIds) ? p.policyDefinitionReferenceIds : []).map((r) => String(r).toLowerCase()),
     category: str(p.exemptionCategory) ?? 'Waiver',
     expiresOn: undefined,
+    resourceSelectors: compileResourceSelectors(p.resourceSelectors, origin.file, `${origin.pointer}${pp(o)}/resourceSelectors`),
     origin,
   };
   const expires = str(p.expiresOn);
@@ -219,7 +232,7 @@ function lock(o: Obj, p: Obj, origin: Origin): Lock {
   const level = str(p.level)?.toLowerCase();
   if (level !== 'cannotdelete' && level !== 'readonly') throw invalid(origin.file, `${origin.pointer}${pp(o)}/level`, `lock ${String(o.name ?? id)}: level must be CanNotDelete or ReadOnly`);
   const scope = extensionScope(id);
-  const l: Lock = { kind: 'lock', id, name: str(o.name) ?? lastSegment(id), scope, scopeAsGiven: id.slice(0, id.toLowerCase().lastIndexOf('/providers/microsoft.authorization/')) || '/', level: level === 'readonly' ? 'ReadOnly' : 'CanNotDelete', notes: undefined, origin };
+  const l: Lock = { kind: 'lock', id, name: str(o.name) ?? lastSegment(id), scope, scopeAsGiven: id.slice(0, id.toLowerCase().lastIndexOf('/providers/microsoft.authorization/')) || '/', level: level === 'readonly' ? 'ReadOnly' : 'CanNotDelete', notes: undefined, origin, refs: undefined };
   if (typeof p.notes === 'string') l.notes = p.notes;
   return l;
 }

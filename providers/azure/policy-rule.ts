@@ -80,6 +80,8 @@ export interface PolicyTraceItem {
 export interface PolicyIfResult {
   result: boolean;
   trace: PolicyTraceItem[];
+  /** Did the rule read the current time (utcNow() with no request time)? Then the result holds only now. */
+  readClock: boolean;
   /** Set when the evaluation failed: the result is then true (implicit deny). */
   error?: { pointer: string; message: string };
 }
@@ -323,6 +325,7 @@ const MAX_VALUE_COUNT = 100; // "Value count expression iteration count: 100"
 
 class Evaluator implements TemplateScope {
   readonly trace: PolicyTraceItem[] = [];
+  readClock = false;
   private readonly scopes: Scope[] = [];
   private readonly doc: Record<string, unknown>;
 
@@ -394,7 +397,9 @@ class Evaluator implements TemplateScope {
   }
 
   now(): Date {
-    return this.ctx.now ?? new Date();
+    if (this.ctx.now) return this.ctx.now;
+    this.readClock = true;
+    return new Date();
   }
 
   private notForEffect(fn: string) {
@@ -564,9 +569,10 @@ export function evaluatePolicyIf(rule: CompiledPolicyRule, ctx: PolicyEvalContex
   const compiled = asCompiled(rule);
   const ev = new Evaluator(ctx);
   try {
-    return { result: ev.node(compiled.root), trace: ev.trace };
+    const result = ev.node(compiled.root);
+    return { result, trace: ev.trace, readClock: ev.readClock };
   } catch (e) {
-    if (e instanceof PolicyEvalError) return { result: true, trace: ev.trace, error: { pointer: e.pointer, message: e.message } };
+    if (e instanceof PolicyEvalError) return { result: true, trace: ev.trace, readClock: ev.readClock, error: { pointer: e.pointer, message: e.message } };
     throw e;
   }
 }

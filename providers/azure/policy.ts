@@ -12,11 +12,13 @@
  */
 import type { Tri } from '../../src/core/decision.js';
 import type { ScopeNode } from '../../src/core/graph.js';
-import type { ChainLink, EstateView } from './estate.js';
-import { isAtOrUnder, lastSegment, levelOf, resourceGroupOf, resourceTypeOf, subscriptionOf } from './ids.js';
+import { BoundedMap } from '../../src/core/bounded.js';
+import type { AzureEstate, ChainLink, EstateView } from './estate.js';
+import { isAtOrUnder, isTopLevelResource, lastSegment, levelOf, resourceGroupOf, resourceTypeOf, subscriptionOf } from './ids.js';
 import { isObj } from './load.js';
 import type { Exemption, PolicyAssignment, PolicyDefinition, PolicySet } from './policy-model.js';
 import { evaluatePolicyIf, resolveEffect, type PolicyEvalContext, type PolicyTraceItem } from './policy-rule.js';
+import { selectorMiss } from './policy-selectors.js';
 import type { AzureRequest } from './request.js';
 
 type Obj = Record<string, unknown>;
@@ -48,6 +50,10 @@ export interface PolicyResult {
   evaluations: PolicyEval[];
   /** Assignments left out, with why (notScopes, definition not in the snapshot). */
   skipped: { assignment: PolicyAssignment; why: string }[];
+  /** Did a rule read the current time (utcNow() with no request time)? Such a result holds only now. */
+  readClock: boolean;
+  /** Remembered and asked for again: what answers show of it can be built once. */
+  shared: boolean;
 }
 
 const PARAM_REF = /^\[\s*parameters\(\s*'([^']+)'\s*\)\s*\]$/i;
@@ -89,6 +95,7 @@ function memberValues(member: PolicySet['members'][number], setValues: Obj): Obj
 function indexedSkips(target: string): string | undefined {
   const level = levelOf(target);
   if (level !== 'resource') return `mode Indexed does not evaluate ${level.replace('_', ' ')}s`;
+  if (isTopLevelResource(target)) return undefined;
   const type = resourceTypeOf(target) ?? '';
   const first = target.indexOf('/providers/');
   const extension = first !== -1 && target.indexOf('/providers/', first + 11) !== -1;
@@ -100,7 +107,8 @@ function indexedSkips(target: string): string | undefined {
 interface Target {
   key: string;
   links: readonly ChainLink[];
-  input: Input;
+  /** What the rules read, worked out when the first rule is evaluated (most deletes evaluate none). */
+  input: () => Input;
   /** Why mode Indexed skips it, computed once. */
   indexed: () => string | undefined;
   /** Set when the target is a resource inside the resource group being deleted. */
@@ -113,6 +121,7 @@ function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, refere
     for (const e of req.view.exemptionsAt(at)) {
       if (e.assignmentId !== pa.idKey) continue;
       if (e.referenceIds.length && !(referenceId && e.referenceIds.includes(referenceId.toLowerCase()))) continue;
+      if (e.resourceSelectors && selectorMiss(e.resourceSelectors, t.key, () => t.input().resource)) continue;
       // Not honoured after expiresOn; without the request time, whether it still holds is open.
       const valid: Tri = e.expiresOn === undefined ? true : req.time === undefined ? 'unknown' : Date.parse(req.time) < Date.parse(e.expiresOn);
       if (!found || valid === true || (valid === 'unknown' && found.valid === false)) found = { exemption: e, valid };
@@ -168,8 +177,8 @@ function nodeOf(req: AzureRequest, id: string): ScopeNode | undefined {
   return req.estate.scope(id);
 }
 
-function containerFacts(req: AzureRequest): Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> {
-  const out: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'> = {};
+function containerFacts(req: AzureRequest): Facts {
+  const out: Facts = {};
   const rgId = resourceGroupOf(req.target);
   if (rgId) {
     const rg = nodeOf(req, rgId);
@@ -181,10 +190,16 @@ function containerFacts(req: AzureRequest): Pick<PolicyEvalContext, 'resourceGro
   return out;
 }
 
-function target(key: string, links: readonly ChainLink[], resource: PolicyEvalContext['resource'], facts: Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'>, apiVersion: string | undefined): Target {
-  const input: Input = { resource, resourceGroup: facts.resourceGroup, subscription: facts.subscription, requestContext: apiVersion !== undefined ? { apiVersion } : {} };
+type Facts = Pick<PolicyEvalContext, 'resourceGroup' | 'subscription'>;
+
+function target(key: string, links: readonly ChainLink[], resource: () => PolicyEvalContext['resource'], facts: () => Facts, apiVersion: string | undefined): Target {
+  let input: Input | undefined;
+  const inputOf = () => {
+    const f = facts();
+    return { resource: resource(), resourceGroup: f.resourceGroup, subscription: f.subscription, requestContext: apiVersion !== undefined ? { apiVersion } : {} };
+  };
   let skip: string | undefined | null = null;
-  return { key, links, input, indexed: () => (skip === null ? (skip = indexedSkips(key)) : skip), cascadeFrom: undefined };
+  return { key, links, input: () => (input ??= inputOf()), indexed: () => (skip === null ? (skip = indexedSkips(key)) : skip), cascadeFrom: undefined };
 }
 
 /** One policy an assignment applies: a definition, or a member of an initiative, with its parameters resolved. */
@@ -245,13 +260,18 @@ function evaluateTarget(req: AzureRequest, t: Target, out: PolicyResult): void {
         if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `notScopes excludes ${excluded}` });
         continue;
       }
+      const unselected = pa.resourceSelectors && selectorMiss(pa.resourceSelectors, t.key, () => t.input().resource);
+      if (unselected) {
+        if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: unselected });
+        continue;
+      }
       let x = expanded.get(pa);
       if (!x) expanded.set(pa, (x = expand(req.view, pa)));
       if (!t.cascadeFrom) for (const why of x.skipped) out.skipped.push({ assignment: pa, why });
       for (const m of x.members) {
         // Deleting a resource group: only Indexed denyAction rules with cascadeBehaviors.resourceGroup deny count.
         if (t.cascadeFrom && (m.definition.mode !== 'indexed' || !m.definition.cascadeResourceGroup)) continue;
-        const ev = evaluateOne(req, t, pa, m);
+        const ev = evaluateOne(req, t, pa, m, out);
         if (!t.cascadeFrom || ev.blocks !== false) out.evaluations.push(ev);
       }
     }
@@ -263,14 +283,37 @@ function taggableResourcesIn(req: AzureRequest, rg: string): ScopeNode[] {
   return req.estate.resourcesIn(rg).filter((r) => indexedSkips(r.id) === undefined);
 }
 
+/**
+ * Results for requests that bring no body, time, API version or overlay: those depend on the resource (as
+ * named), the verb and the method alone, not on the caller, so each is worked out once. Bounded: requests
+ * bring the names.
+ */
+const remembered = new WeakMap<AzureEstate, BoundedMap<string, PolicyResult>>();
+
 export function evaluatePolicy(req: AzureRequest): PolicyResult {
-  const out: PolicyResult = { evaluations: [], skipped: [] };
-  const facts = containerFacts(req);
+  if (req.view !== req.estate || req.requestBody || req.time !== undefined || req.apiVersion !== undefined) return evaluateAll(req);
+  let cache = remembered.get(req.estate);
+  if (!cache) remembered.set(req.estate, (cache = new BoundedMap(2000)));
+  const key = `${req.verb} ${req.method ?? ''} ${req.resourceAsGiven}`;
+  const known = cache.get(key);
+  if (known) {
+    known.shared = true;
+    return known;
+  }
+  const out = evaluateAll(req);
+  // Kept when a rule was evaluated (what is worth keeping), and not when it read the clock.
+  return out.readClock || !out.evaluations.some((e) => e.matched !== undefined) ? out : cache.remember(key, out);
+}
+
+function evaluateAll(req: AzureRequest): PolicyResult {
+  const out: PolicyResult = { evaluations: [], skipped: [], readClock: false, shared: false };
+  let known: Facts | undefined;
+  const facts = () => (known ??= containerFacts(req));
   if (req.verb === 'delete' && levelOf(req.target) === 'resource_group') {
     // "Policy evaluates resources that support location and tags against denyAction policies during a resource
     // group deletion" (effect-deny-action#resource-group-deletion); the group itself is not evaluated.
     for (const r of taggableResourcesIn(req, req.target)) {
-      const t = target(r.id, req.estate.links(r.id).links, contentOf(String(r.attrs?.armId ?? r.id), exportedFields(r)), facts, req.apiVersion);
+      const t = target(r.id, req.estate.links(r.id).links, () => contentOf(String(r.attrs?.armId ?? r.id), exportedFields(r)), facts, req.apiVersion);
       t.cascadeFrom = req.scopeAsGiven;
       evaluateTarget(req, t, out);
     }
@@ -281,15 +324,14 @@ export function evaluatePolicy(req: AzureRequest): PolicyResult {
     });
     return out;
   }
-  evaluateTarget(req, target(req.target, req.links, resourceContent(req), facts, req.apiVersion), out);
+  evaluateTarget(req, target(req.target, req.links, () => resourceContent(req), facts, req.apiVersion), out);
   return out;
 }
 
 type Input = Pick<PolicyEvalContext, 'resource' | 'resourceGroup' | 'subscription' | 'requestContext'>;
 
-function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Member): PolicyEval {
+function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Member, result: PolicyResult): PolicyEval {
   const { definition: def, set, referenceId, parameters } = m;
-  const input = t.input;
   const effect = (m.effect ??= overrideEffect(pa, referenceId) ?? resolveEffect(def.rule, parameters));
   // Every field present (undefined when it does not apply): one object shape.
   const ev: PolicyEval = { assignment: pa, definition: def, set, referenceId, effect, parameters, matched: undefined, expressions: [], wouldBlock: false, exemption: undefined, enforced: pa.enforcementMode.toLowerCase() !== 'donotenforce', cascadeResource: undefined, blocks: false, note: '' };
@@ -304,9 +346,11 @@ function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Memb
     return ev;
   }
   // Plain literals, not spreads: this runs for every policy on the chain.
+  const input = t.input();
   const ctx: PolicyEvalContext = { resource: input.resource, resourceGroup: input.resourceGroup, subscription: input.subscription, requestContext: input.requestContext, parameters, policy: m.policy };
   if (req.time !== undefined) ctx.now = new Date(req.time);
   const out = evaluatePolicyIf(def.rule, ctx);
+  if (out.readClock) result.readClock = true;
   ev.matched = out.result === true;
   ev.expressions = out.trace;
   // An evaluation error is an implicit deny (definition-structure-policy-rule).
@@ -327,7 +371,7 @@ function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Memb
     return ev;
   }
   ev.blocks = ex?.valid === 'unknown' ? 'unknown' : true;
-  if (t.cascadeFrom) ev.cascadeResource = t.input.resource.id;
+  if (t.cascadeFrom) ev.cascadeResource = t.input().resource.id;
   ev.note = ex?.valid === 'unknown' ? `exemption ${ex.exemption.name} expires ${ex.exemption.expiresOn}: whether it still holds depends on the request time` : ex ? `exemption ${ex.exemption.name} expired on ${ex.exemption.expiresOn}` : `${effect} effect`;
   return ev;
 }

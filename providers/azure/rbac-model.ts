@@ -7,6 +7,7 @@
 import type { Binding, Origin } from '../../src/core/graph.js';
 import { compileGlob, globMatch, hasWildcard, type Glob } from '../../src/core/glob.js';
 import { compileCondition, type Condition } from './conditions.js';
+import type { Refs } from './explain-refs.js';
 import { extensionScope, lastSegment, normalizeGuid, normalizeId } from './ids.js';
 import { EVERYONE, invalid, isObj, propsOf } from './load.js';
 
@@ -74,6 +75,8 @@ export interface Assignment {
   origin: Origin;
   /** scopeLabel(scopeAsGiven), set on first use: sentences about near misses name it. */
   label: string | undefined;
+  /** How answers refer to it, set on first use (explain-refs). */
+  refs: Refs | undefined;
 }
 
 export interface DenyAssignment {
@@ -92,6 +95,8 @@ export interface DenyAssignment {
   blocks: Block[];
   condition?: Condition;
   origin?: Origin;
+  /** How answers refer to it, set on first use (explain-refs). */
+  refs: Refs | undefined;
 }
 
 function strings(v: unknown): string[] {
@@ -153,6 +158,7 @@ export function compileAssignment(b: Binding): Assignment {
     condition: undefined,
     origin,
     label: undefined,
+    refs: undefined,
   };
   if (typeof b.condition === 'string') {
     const version = a.conditionVersion;
@@ -186,6 +192,7 @@ export function compileDeny(o: Obj, origin: Origin | undefined): DenyAssignment 
     blocks: blocksOf(p.permissions, origin, `${base}/permissions`),
     condition: undefined,
     origin,
+    refs: undefined,
   };
   if (typeof p.condition === 'string' && p.condition.trim() !== '') d.condition = compileCondition(p.condition, origin?.file ?? 'overlay', `${base}/condition`);
   return d;

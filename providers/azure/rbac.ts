@@ -10,6 +10,7 @@
  * - Conditions on the assignment, and on the role definition's block, must hold; a false condition is not a
  *   deny: another grant still wins.
  */
+import { BoundedMap } from '../../src/core/bounded.js';
 import type { Tri } from '../../src/core/decision.js';
 import type { Glob } from '../../src/core/glob.js';
 import { andTri, evalCondition, type Condition, type ConditionResult } from './conditions.js';
@@ -72,6 +73,7 @@ export interface AssignmentTrace {
   assignment: Assignment;
   role?: RoleDefinition;
   via?: string;
+  /** How each block fared: noted for full answers only. */
   blocks: BlockTrace[];
 }
 
@@ -84,7 +86,7 @@ export interface RbacResult {
   traces: AssignmentTrace[];
 }
 
-function blockMatch(block: Block, req: AzureRequest): { pattern?: Glob; subtracted?: Glob } {
+export function blockMatch(block: Block, req: AzureRequest): { pattern?: Glob; subtracted?: Glob } {
   const a = req.actionLower;
   const allow = (req.isData ? block.dataActions : block.actions).match(a);
   if (!allow) return {};
@@ -158,9 +160,11 @@ function denies(req: AzureRequest): { hits: DenyHit[]; skips: DenySkip[] } {
 }
 
 const NO_CONDITIONS: readonly ConditionResult[] = [];
+const NO_BLOCKS = Object.freeze([]) as unknown as BlockTrace[];
 
-function note(trace: AssignmentTrace | undefined, block: Block, action: boolean, detail: string, applies: Tri, conditions = NO_CONDITIONS): void {
-  trace?.blocks.push({ index: block.index, action, detail, applies, conditions });
+/** Notes how a block fared, for the full trace (summary answers show none: their callers skip the detail). */
+function note(blocks: BlockTrace[], block: Block, action: boolean, detail: string, applies: Tri, conditions = NO_CONDITIONS): void {
+  blocks.push({ index: block.index, action, detail, applies, conditions });
 }
 
 /** A near miss, every field present (one object shape). */
@@ -173,12 +177,12 @@ function labelOf(a: Assignment): string {
   return (a.label ??= scopeLabel(a.scopeAsGiven));
 }
 
-function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, grants: Grant[], misses: Miss[], traces?: AssignmentTrace[]): void {
-  const via = a.principalId === req.principal ? undefined : a.principalId;
+/** via: the group the assignment is to, undefined when it is to the principal itself. */
+function evaluateAssignment(a: Assignment, via: string | undefined, req: AzureRequest, onChain: boolean, grants: Grant[], misses: Miss[], traces?: AssignmentTrace[], full = false): void {
   const role = req.view.roleDefinition(a.roleGuid);
   // Plain literals, not spreads: this runs for every assignment on the chain.
-  const trace: AssignmentTrace | undefined = traces ? { assignment: a, role, via, blocks: [] } : undefined;
-  if (trace) traces!.push(trace);
+  const blocks = traces && full ? [] : undefined;
+  if (traces) traces.push({ assignment: a, role, via, blocks: blocks ?? NO_BLOCKS });
   if (!role) {
     if (onChain) misses.push(miss('unknown_role', a, via, `role definition ${a.roleDefinitionId} is not in the snapshot and not built in`));
     return;
@@ -188,14 +192,14 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
     if (!m.pattern) {
       // Control-plane Actions never grant a data action (and DataActions never a control action).
       const other = (req.isData ? block.actions : block.dataActions).match(req.actionLower);
-      note(trace, block, false, other ? `only ${other.source} in ${req.isData ? 'Actions' : 'DataActions'}, the other plane` : `not in its ${req.isData ? 'DataActions' : 'Actions'}`, false);
+      if (blocks) note(blocks, block, false, other ? `only ${other.source} in ${req.isData ? 'Actions' : 'DataActions'}, the other plane` : `not in its ${req.isData ? 'DataActions' : 'Actions'}`, false);
       if (other && onChain) {
         misses.push(miss('plane', a, via, `${role.roleName} at ${labelOf(a)} grants ${other.source} in its ${req.isData ? 'Actions' : 'DataActions'}, but ${req.action} is a ${req.isData ? 'data' : 'control-plane'} action: only ${req.isData ? 'DataActions' : 'Actions'} grant it`, role, block));
       }
       continue;
     }
     if (m.subtracted) {
-      note(trace, block, false, `${m.pattern.source} minus ${m.subtracted.source}`, false);
+      if (blocks) note(blocks, block, false, `${m.pattern.source} minus ${m.subtracted.source}`, false);
       if (onChain) misses.push(miss('not_actions', a, via, `${role.roleName} at ${labelOf(a)} grants ${m.pattern.source}, but its ${req.isData ? 'NotDataActions' : 'NotActions'} ${m.subtracted.source} subtract ${req.action}`, role, block));
       continue;
     }
@@ -204,7 +208,7 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
       return;
     }
     const { conditions, result } = conditionsOf(req, block.condition, a.condition);
-    note(trace, block, true, m.pattern.source, result, conditions);
+    if (blocks) note(blocks, block, true, m.pattern.source, result, conditions);
     if (result === false) {
       const onAssignment = a.condition !== undefined && conditions[conditions.length - 1]!.value === false;
       misses.push(miss('condition', a, via, `${role.roleName} at ${labelOf(a)} grants ${req.action}, but the ABAC condition on the ${onAssignment ? 'role assignment' : 'role definition'} evaluated false`, role, block, conditions));
@@ -215,18 +219,32 @@ function evaluateAssignment(a: Assignment, req: AzureRequest, onChain: boolean, 
   }
 }
 
+/** Whether a role's (Data)Actions match an action, by role, plane (control, data) and action: the near-miss scan asks it of every role a principal holds. */
+const matchesAction = new WeakMap<RoleDefinition, readonly [BoundedMap<string, boolean>, BoundedMap<string, boolean>]>();
+
+/** Could the role grant the action, NotActions aside (its Actions, or DataActions for a data action, match it)? */
+function roleMatches(role: RoleDefinition, req: AzureRequest): boolean {
+  let byPlane = matchesAction.get(role);
+  if (!byPlane) matchesAction.set(role, (byPlane = [new BoundedMap(1000), new BoundedMap(1000)]));
+  const known = byPlane[req.isData ? 1 : 0];
+  return known.get(req.actionLower) ?? known.remember(req.actionLower, role.blocks.some((b) => blockMatch(b, req).pattern !== undefined));
+}
+
 /** Near misses an answer shows: the scan for them stops there. */
 export const MAX_NEAR_MISSES = 10;
 
-export function evaluateRbac(req: AzureRequest): RbacResult {
+/** full: the trace notes how each block of each assignment on the chain fared (full answers show it). */
+export function evaluateRbac(req: AzureRequest, full = false): RbacResult {
   const d = denies(req);
   const grants: Grant[] = [];
   const misses: Miss[] = [];
   const traces: AssignmentTrace[] = [];
+  // The group an assignment is to is its holder's id: the assignment itself need not be read for it.
+  const vias = req.vias;
   for (const at of req.links) {
-    for (const m of req.held) {
-      const list = m.at(at);
-      if (list) for (const a of list) evaluateAssignment(a, req, true, grants, misses, traces);
+    for (let h = 0; h < req.held.length; h++) {
+      const list = req.held[h]!.at(at);
+      if (list) for (const a of list) evaluateAssignment(a, vias[h], req, true, grants, misses, traces, full);
     }
   }
   if (!grants.some((g) => g.result === true)) {
@@ -234,20 +252,21 @@ export function evaluateRbac(req: AzureRequest): RbacResult {
     // Near misses elsewhere: the same principal's assignments on scopes that are not on the chain (a few
     // are enough for the hint; a principal in many groups can hold thousands).
     const couldGrant = new Map<string, boolean>();
-    scan: for (const held of req.held) {
+    scan: for (let h = 0; h < req.held.length; h++) {
+      const held = req.held[h]!;
       for (let i = 0; i < held.all.length; i++) {
         if (misses.length >= MAX_NEAR_MISSES) break scan;
         const guid = held.roles[i]!;
         let could = couldGrant.get(guid);
         if (could === undefined) {
           const role = req.view.roleDefinition(guid);
-          could = role !== undefined && role.blocks.some((b) => blockMatch(b, req).pattern !== undefined);
+          could = role !== undefined && roleMatches(role, req);
           couldGrant.set(guid, could);
         }
         if (!could) continue;
         const a = held.all[i]!;
         if (onChain.has(a.idKey) || isAtOrUnder(req.chain[0]!, a.scope)) continue;
-        evaluateAssignment(a, req, false, grants, misses);
+        evaluateAssignment(a, vias[h], req, false, grants, misses);
       }
     }
   }

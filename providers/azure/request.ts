@@ -11,7 +11,7 @@ import { attributeKey } from './abac.js';
 import { deriveAction, verbOf, type Verb } from './action.js';
 import { isDataAction } from './catalog.js';
 import { AbacFacts } from './conditions.js';
-import { chainText, heldBy, Index, OverlayView, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
+import { chainText, heldBy, Index, OverlayView, viasOf, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
 import { isCanonicalGuid, isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, scopeLabel, splitDataPath, subscriptionOf } from './ids.js';
 import { isObj, loadObjects, OBJECT_TYPES, principalKind, type Item } from './load.js';
 
@@ -53,6 +53,8 @@ export interface AzureRequest {
   ids: readonly string[];
   /** The role assignments of the principal and its groups, in the order of ids. */
   held: readonly HeldAssignments[];
+  /** For each of held, the group the assignments are to (undefined: the principal's own). */
+  vias: readonly (string | undefined)[];
   action: string;
   actionLower: string;
   isData: boolean;
@@ -235,8 +237,9 @@ export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): Azur
   const target = normalizeId(data.scope);
   const chain = estate.links(target);
   checkScope(estate, target, chain.links[0]!.node, body.action !== undefined ? '/resource' : '/path', resource);
-  const node = resolvePrincipal(estate, body, warnings);
-  const who = estate.principalContext(node.id);
+  const caller = estate.callerById(body.principal) ?? estate.caller(resolvePrincipal(estate, body, warnings));
+  const node = caller.node;
+  const who = caller.context;
   // What the request implies is worked out when a condition first reads the facts.
   const facts = new AbacFacts(() => derivedFacts(req, body));
   for (const [k, v] of Object.entries(body.context ?? {})) {
@@ -245,15 +248,17 @@ export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): Azur
   }
   const time = body.time ?? (typeof body.context?.['@Environment[UtcNow]'] === 'string' ? (body.context['@Environment[UtcNow]'] as string) : undefined);
   const view = overlayView(estate, body.overlay);
+  const held = view === estate ? who.held : heldBy(view, who.ids);
   const req: AzureRequest = {
     estate,
     view,
     principal: node.id,
     principalNode: node,
-    display: node.name !== node.id ? node.name : node.id,
+    display: caller.display,
     groups: who.groups,
     ids: who.ids,
-    held: view === estate ? who.held : heldBy(view, who.ids),
+    held,
+    vias: view === estate ? who.vias : viasOf(held, node.id),
     action,
     actionLower: action.toLowerCase(),
     isData,

@@ -406,6 +406,11 @@ function blocks(r: ChangeReader, attr: string): Obj[] {
   return Array.isArray(v) ? v.filter(isObj) : [];
 }
 
+/** A Terraform selector block as ARM writes it: `not_in` is notIn, an empty list is no list. */
+function armSelector(s: Obj): Obj {
+  return { kind: s.kind, ...(Array.isArray(s.in) && s.in.length ? { in: s.in } : {}), ...(Array.isArray(s.not_in) && s.not_in.length ? { notIn: s.not_in } : {}) };
+}
+
 const policyAssignment: Kind = {
   label: 'policy assignment',
   convert(r) {
@@ -434,11 +439,14 @@ const policyAssignment: Kind = {
       overrides: blocks(r, 'overrides').map((o) => ({
         kind: 'policyEffect',
         value: o.value,
-        selectors: (Array.isArray(o.selectors) ? o.selectors.filter(isObj) : []).map((s) => ({ kind: str(s.kind) ?? 'policyDefinitionReferenceId', ...(Array.isArray(s.in) && s.in.length ? { in: s.in } : {}), ...(Array.isArray(s.not_in) && s.not_in.length ? { notIn: s.not_in } : {}) })),
+        selectors: (Array.isArray(o.selectors) ? o.selectors.filter(isObj) : []).map((s) => armSelector({ ...s, kind: str(s.kind) ?? 'policyDefinitionReferenceId' })),
       })),
     };
     const description = str(r.planned(['description']));
     if (description) properties.description = description;
+    // resource_selectors { name, selectors { kind, in, not_in } }, as the ARM resourceSelectors they stand for.
+    const selectorSets = blocks(r, 'resource_selectors');
+    if (selectorSets.length) properties.resourceSelectors = selectorSets.map((set) => ({ name: set.name, selectors: (Array.isArray(set.selectors) ? set.selectors.filter(isObj) : []).map(armSelector) }));
     const id = str(r.planned(['id'])) ?? `${(scope ?? '').replace(/\/+$/, '')}/providers/Microsoft.Authorization/policyAssignments/${name}`;
     return r.result({ id, type: 'Microsoft.Authorization/policyAssignments', name, properties }, summary);
   },
