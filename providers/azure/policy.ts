@@ -115,19 +115,29 @@ interface Target {
   cascadeFrom?: string;
 }
 
-function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, referenceId: string | undefined): { exemption: Exemption; valid: Tri } | undefined {
-  let found: { exemption: Exemption; valid: Tri } | undefined;
+interface ExemptionSearch {
+  found?: { exemption: Exemption; valid: Tri };
+  /** An exemption of the assignment whose resourceSelectors leave this resource out, and why. */
+  unselected?: { exemption: Exemption; why: string };
+}
+
+function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, referenceId: string | undefined): ExemptionSearch {
+  const out: ExemptionSearch = {};
   for (const at of t.links) {
     for (const e of req.view.exemptionsAt(at)) {
       if (e.assignmentId !== pa.idKey) continue;
       if (e.referenceIds.length && !(referenceId && e.referenceIds.includes(referenceId.toLowerCase()))) continue;
-      if (e.resourceSelectors && selectorMiss(e.resourceSelectors, t.key, () => t.input().resource)) continue;
+      const why = e.resourceSelectors && selectorMiss(e.resourceSelectors, t.key, () => t.input().resource);
+      if (why) {
+        out.unselected ??= { exemption: e, why };
+        continue;
+      }
       // Not honoured after expiresOn; without the request time, whether it still holds is open.
       const valid: Tri = e.expiresOn === undefined ? true : req.time === undefined ? 'unknown' : Date.parse(req.time) < Date.parse(e.expiresOn);
-      if (!found || valid === true || (valid === 'unknown' && found.valid === false)) found = { exemption: e, valid };
+      if (!out.found || valid === true || (valid === 'unknown' && out.found.valid === false)) out.found = { exemption: e, valid };
     }
   }
-  return found;
+  return out;
 }
 
 function overrideEffect(pa: PolicyAssignment, referenceId: string | undefined): string | undefined {
@@ -360,7 +370,8 @@ function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Memb
     ev.note = "the rule's if does not hold for this request";
     return ev;
   }
-  const ex = exemptionFor(req, t, pa, referenceId);
+  const search = exemptionFor(req, t, pa, referenceId);
+  const ex = search.found;
   if (ex) ev.exemption = ex;
   if (!ev.enforced) {
     ev.note = 'enforcementMode DoNotEnforce: the rule matches, but the effect is not enforced';
@@ -372,6 +383,7 @@ function evaluateOne(req: AzureRequest, t: Target, pa: PolicyAssignment, m: Memb
   }
   ev.blocks = ex?.valid === 'unknown' ? 'unknown' : true;
   if (t.cascadeFrom) ev.cascadeResource = t.input().resource.id;
-  ev.note = ex?.valid === 'unknown' ? `exemption ${ex.exemption.name} expires ${ex.exemption.expiresOn}: whether it still holds depends on the request time` : ex ? `exemption ${ex.exemption.name} expired on ${ex.exemption.expiresOn}` : `${effect} effect`;
+  const notCovered = search.unselected ? `; exemption ${search.unselected.exemption.name} does not cover it: its ${search.unselected.why}` : '';
+  ev.note = (ex?.valid === 'unknown' ? `exemption ${ex.exemption.name} expires ${ex.exemption.expiresOn}: whether it still holds depends on the request time` : ex ? `exemption ${ex.exemption.name} expired on ${ex.exemption.expiresOn}` : `${effect} effect`) + notCovered;
   return ev;
 }

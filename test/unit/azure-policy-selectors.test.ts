@@ -92,3 +92,13 @@ it('an assignment left out by its selectors is named in the azure_policy layer, 
   expect(d.decision).toBe('allowed');
   expect(d.layers.find((l) => l.layer === 'azure_policy')!.note).toBe('no-public-blobs: resourceSelectors select no set for this resource (eu-rollout: location eastus is not in resourceLocation in [West Europe, northeurope])');
 });
+
+describe('an exemption whose selectors leave the resource out', () => {
+  it('is named in the policy layer of the blocked answer, with the selector that failed', () => {
+    const s = JSON.parse(readFileSync('fixtures/azure/scenarios/resource-selectors/exemption-leaves-resource-out.json', 'utf8')) as { inputs: Record<string, unknown>; request: unknown };
+    const snap = loadSnapshot(Object.entries(s.inputs).map(([name, v]) => ({ name, text: JSON.stringify(v) })));
+    const layer = simulate(s.request, snap).layers.find((l) => l.layer === 'azure_policy');
+    expect(layer).toMatchObject({ verdict: 'deny' });
+    expect(layer!.note).toContain('exemption us-waiver does not cover it: its resourceSelectors select no set for this resource (us-only: location westeurope is not in resourceLocation in [eastus])');
+  });
+});
