@@ -91,15 +91,20 @@ function outsidersIn(estate: AwsEstate, statements: Iterable<CompiledStatement>,
   }
 }
 
-/** The outsiders the snapshot's resource and trust policies grant to. */
-function namedOutsiders(estate: AwsEstate): Set<string> {
+/** The outsiders the snapshot's resource and trust policies grant to: read once per snapshot, not per invariant. */
+const outsidersByEstate = new WeakMap<AwsEstate, ReadonlySet<string>>();
+
+function namedOutsiders(estate: AwsEstate): ReadonlySet<string> {
+  let out = outsidersByEstate.get(estate);
+  if (out) return out;
   const g = estate.snapshot.graph;
-  const out = new Set<string>();
+  const found = new Set<string>();
   for (const a of g.data.attachments) {
     const node = a.kind === 'resource' || a.kind === 'trust' ? g.policy(a.policy) : undefined;
     const compiled = node && estate.compiledPolicy(node, 'resource');
-    if (compiled) outsidersIn(estate, compiled.statements, out);
+    if (compiled) outsidersIn(estate, compiled.statements, found);
   }
+  outsidersByEstate.set(estate, (out = found));
   return out;
 }
 
@@ -109,12 +114,15 @@ function namedOutsiders(estate: AwsEstate): Set<string> {
  * overlay's) name, and one account nothing names; `all` holds them too, since they can call as well.
  */
 export function principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[] {
-  const estate = estateOf(snapshot);
+  return principalSet(estateOf(snapshot), which, overlay ? changesOf(snapshot, overlay) : []);
+}
+
+function principalSet(estate: AwsEstate, which: PrincipalSet, changes: readonly Change[]): string[] {
   const out = new Set(['anonymous']);
   if (which === 'all') for (const p of callers(estate)) out.add(p.id);
   if (which !== 'public') {
     for (const p of namedOutsiders(estate)) out.add(p);
-    for (const c of overlay ? touched(snapshot, overlay) : []) if (c.kind === 'resource' || c.kind === 'trust') outsidersIn(estate, statementsOf(c.kind, c.documents), out);
+    for (const c of changes) if (c.kind === 'resource' || c.kind === 'trust') outsidersIn(estate, c.statements, out);
     let n = Number(OUTSIDE_ACCOUNT);
     while (inOrg(estate, String(n)) || estate.knowsAccount(String(n))) n--;
     out.add(`arn:aws:iam::${n}:root`);
@@ -226,6 +234,13 @@ function statementsOf(kind: string, documents: unknown[]): CompiledStatement[] {
   return out;
 }
 
+/** What an overlay touches, with the statements of its old and new documents. */
+type Change = Touched & { statements: CompiledStatement[] };
+
+function changesOf(snapshot: Snapshot, overlay: Record<string, unknown>): Change[] {
+  return touched(snapshot, overlay).map((t) => ({ ...t, statements: statementsOf(t.kind, t.documents) }));
+}
+
 /** The action as AWS spells it (`s3:GetObject`), or undefined for a pattern. */
 function concreteAction(service: string, name: string): string | undefined {
   if (service === '*' || /[*?]/.test(name)) return undefined;
@@ -304,10 +319,10 @@ function resourceSide(set: ProbeSet, who: readonly string[], t: Target, statemen
 export function probes(snapshot: Snapshot, overlay: Record<string, unknown>): Probe[] {
   const set = new ProbeSet(snapshot);
   const g = snapshot.graph;
-  const changes = touched(snapshot, overlay).map((t) => ({ ...t, statements: statementsOf(t.kind, t.documents) }));
+  const changes = changesOf(snapshot, overlay);
   for (const c of changes) set.noteObjects(c.statements);
   // Every caller of the snapshot, the outside ones, and the outsiders the overlay's own policies name.
-  const everyone = principals(snapshot, 'all', overlay);
+  const everyone = principalSet(set.estate, 'all', changes);
   const targetByArn = new Map(set.targets.map((t) => [t.arn, t]));
   for (const c of changes) {
     if (c.kind === 'identity' || c.kind === 'boundary') {

@@ -239,7 +239,7 @@ export class AwsEstate {
   }
 
   /** A principal's tags as aws:PrincipalTag/... keys, or a resource's as aws:ResourceTag/...: built once per node. */
-  tagFacts(node: PrincipalNode | ScopeNode, prefix: 'aws:principaltag/' | 'aws:resourcetag/'): ReadonlyMap<string, KeyValue> {
+  private tagFacts(node: PrincipalNode | ScopeNode, prefix: 'aws:principaltag/' | 'aws:resourcetag/'): ReadonlyMap<string, KeyValue> {
     let facts = this.tagged.get(node);
     if (!facts) {
       const m = new Map<string, KeyValue>();
@@ -270,7 +270,7 @@ export class AwsEstate {
 
   /** Is this account part of the snapshot (from an IAM export, the organization or a resource)? */
   knowsAccount(account: string): boolean {
-    return this.snapshot.graph.scope(account)?.kind === 'aws:account';
+    return this.accounts.has(account);
   }
 }
 

@@ -33,17 +33,17 @@ export function recognizesAws(f: ParsedFile): boolean {
   return isGaad(f.value) || isOrgExport(f.value) || isResourceExport(f.value);
 }
 
-export function isGaad(v: unknown): boolean {
+function isGaad(v: unknown): boolean {
   const page = Array.isArray(v) ? v[0] : v;
   if (!isObj(page)) return false;
   if (['UserDetailList', 'RoleDetailList', 'GroupDetailList'].some((k) => Array.isArray(page[k]))) return true;
   // A page with managed policies only (Filter=LocalManagedPolicy): its policies have version lists.
   return Array.isArray(page.Policies) && isObj(page.Policies[0]) && 'PolicyVersionList' in page.Policies[0];
 }
-export function isOrgExport(v: unknown): boolean {
+function isOrgExport(v: unknown): boolean {
   return isObj(v) && Array.isArray(v.Roots) && (Array.isArray(v.Accounts) || isObj(v.Organization));
 }
-export function isResourceExport(v: unknown): boolean {
+function isResourceExport(v: unknown): boolean {
   return isObj(v) && (Array.isArray(v.ResourcePolicies) || Array.isArray(v.AccountPublicAccessBlocks));
 }
 

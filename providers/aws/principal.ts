@@ -141,13 +141,6 @@ export function principalEntry(type: PrincipalEntry['type'], value: string): Pri
   return { type, value, aws };
 }
 
-function sameRole(a: string, b: string): boolean {
-  const x = splitArn(a);
-  const y = splitArn(b);
-  return !!x && !!y && x.account === y.account && x.resource.startsWith('role/') && y.resource.startsWith('role/') &&
-    lastSegment(x.resource) === lastSegment(y.resource);
-}
-
 /** "*" or {"AWS": "*"}: names every caller, anonymous ones included. */
 export function namesEveryone(e: PrincipalEntry): boolean {
   return e.type === '*' || (e.type === 'AWS' && e.value === '*');
@@ -159,7 +152,8 @@ export function entryMatches(e: PrincipalEntry, c: Caller): PrincipalHow | null 
   if (e.type === 'Service') return c.kind === 'service' && c.name === e.value ? 'direct' : null;
   if (e.type === 'Federated') return c.kind === 'web_identity' && c.name === e.value ? 'direct' : null;
   if (e.type !== 'AWS' || c.account === undefined) return null;
-  const a = e.aws === undefined ? principalEntry(e.type, e.value).aws : e.aws;
+  // Every AWS entry is made by principalEntry, so `aws` is set (null: not an ARN).
+  const a = e.aws;
   if (!a) return null;
   if (a.root) return a.account === c.account ? 'account' : null;
   if (c.parentArn !== undefined) {
@@ -198,7 +192,7 @@ export function notPrincipalMatches(entries: readonly PrincipalEntry[], c: Calle
   const listed = (id: string) =>
     entries.some((e) => {
       const v = e.type === 'AWS' && isAccountId(e.value) ? `arn:${c.partition}:iam::${e.value}:root` : e.value;
-      return v === id || (c.kind === 'role_session' && id === c.parentArn && sameRole(v, id));
+      return v === id || (c.kind === 'role_session' && id === c.parentArn && e.aws?.role !== undefined && isRole(id, e.aws.account, e.aws.role));
     });
   return !ids.every(listed);
 }

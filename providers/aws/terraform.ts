@@ -13,7 +13,7 @@ import { isAccountId, splitArn } from './arn.js';
 import type { AwsEstate } from './estate.js';
 import { managedPolicyFromPackage } from './load.js';
 import { compilePolicy, type PolicyKind } from './policy.js';
-import { isObj, TerraformPlanReader, type Path } from '../../src/core/terraform-plan.js';
+import { isObj, TerraformPlanReader, type Path, type Side } from '../../src/core/terraform-plan.js';
 
 export const TERRAFORM_TYPES = [
   'aws_iam_policy',
@@ -34,7 +34,6 @@ type TerraformType = (typeof TERRAFORM_TYPES)[number];
 
 type Attachment = 'identity' | 'boundary' | 'scp' | 'rcp' | 'resource' | 'trust';
 type Holder = 'role' | 'user' | 'group';
-type Side = 'before' | 'after';
 type Op = 'create' | 'update' | 'delete';
 
 const POLICY_KIND: Record<Attachment, PolicyKind> = { identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' };

@@ -240,7 +240,6 @@ function isExternal(snapshot: Snapshot, p: PrincipalNode, tenants: ReadonlySet<s
   return p.kind === 'service_principal' && tenants.size > 0 && typeof owner === 'string' && !tenants.has(normalizeGuid(owner));
 }
 
-
 export function principals(snapshot: Snapshot, which: PrincipalSet, overlay?: Record<string, unknown>): string[] {
   // Azure RBAC has no anonymous or public principal: every caller signs in to a tenant.
   if (which === 'public') return [];

@@ -109,7 +109,7 @@ export class CachedCredential implements TokenCredential {
 }
 
 /** GET a JSON document with a bearer token; ARM and Graph errors (`{error: {code, message}}`) become HttpError. */
-export function getJson(url: string, token: string, tls: TlsOptions | undefined): Promise<unknown> {
+function getJson(url: string, token: string, tls: TlsOptions | undefined): Promise<unknown> {
   const u = new URL(url);
   // As the SDK's bearer token policy: a token never travels over plain HTTP.
   if (u.protocol !== 'https:') return Promise.reject(new Error(`refusing to send a token to ${u.origin}: not https`));
@@ -119,13 +119,7 @@ export function getJson(url: string, token: string, tls: TlsOptions | undefined)
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('error', reject);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = text ? JSON.parse(text) : undefined;
-        } catch {
-          body = undefined;
-        }
+        const body = bodyOf(Buffer.concat(chunks).toString('utf8'));
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300 && body !== undefined) return resolve(body);
         const err = isObj(body) && isObj(body.error) ? body.error : {};
@@ -196,6 +190,13 @@ export class Bag {
   write(c: Collector, file: string): void {
     if (this.seen) c.add(file, { value: this.values() });
   }
+}
+
+/** Names or ids without case-insensitive repeats (ARM ids and names ignore case), each as first given. */
+export function unique(names: string[]): string[] {
+  const seen = new Map<string, string>();
+  for (const n of names) if (!seen.has(n.toLowerCase())) seen.set(n.toLowerCase(), n);
+  return [...seen.values()];
 }
 
 /** A management group's ARM id, its name as given. */

@@ -7,7 +7,7 @@
  * https://learn.microsoft.com/rest/api/policy/policy-assignments/list
  */
 import { PolicyClient } from '@azure/arm-policy';
-import { Bag, groupScope, sdkGet, sdkPages, type AzureCollectContext, type Obj } from './collect-http.js';
+import { Bag, groupScope, sdkGet, sdkPages, unique, type AzureCollectContext, type Obj } from './collect-http.js';
 import { isObj, propsOf } from './load.js';
 
 /** Policy exemptions are in no installed SDK: the REST API, at the version that added them. */
@@ -87,8 +87,7 @@ function referenced(objects: Obj[], pick: (p: Obj) => unknown[]): string[] {
 
 /** Fetches what the bag does not hold yet, once each. */
 async function fill(x: AzureCollectContext, bag: Bag, ids: string[]): Promise<void> {
-  const missing = [...new Set(ids.map((i) => i.toLowerCase()))].filter((i) => !bag.has(i));
-  const got = await Promise.all(missing.map((id) => fetchDefinition(x, ids.find((i) => i.toLowerCase() === id)!)));
+  const got = await Promise.all(unique(ids).filter((i) => !bag.has(i.toLowerCase())).map((id) => fetchDefinition(x, id)));
   bag.add(got.filter(isObj));
 }
 

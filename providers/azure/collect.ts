@@ -16,7 +16,7 @@ import { PolicyClient } from '@azure/arm-policy';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/identity';
 import type { Collector } from '../../src/collect/collector.js';
-import { Bag, CachedCredential, groupScope, RestReader, sdkGet, sdkPages, type AzureCollectContext, type Obj, type TlsOptions } from './collect-http.js';
+import { Bag, CachedCredential, groupScope, RestReader, sdkGet, sdkPages, unique, type AzureCollectContext, type Obj, type TlsOptions } from './collect-http.js';
 import { assignedGroups, collectGraph } from './collect-graph.js';
 import { collectPolicy, policyBags } from './collect-policy.js';
 import { isObj, propsOf } from './load.js';
@@ -145,12 +145,6 @@ async function collectAncestors(x: AzureCollectContext, api: ManagementGroupsAPI
     if (got.includes(undefined)) x.c.warn(`Some management groups above the collected ones could not be read (see failures): ${HIERARCHY_LOST}`);
     pending = got.flatMap((g) => (g ? [parentName(g)] : [])).filter((n): n is string => n !== undefined);
   }
-}
-
-function unique(names: string[]): string[] {
-  const seen = new Map<string, string>();
-  for (const n of names) if (!seen.has(n.toLowerCase())) seen.set(n.toLowerCase(), n);
-  return [...seen.values()];
 }
 
 /**

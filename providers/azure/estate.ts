@@ -6,12 +6,14 @@
  * each, then walks the chain's links: no other lookup by id (large maps keyed by long ids cost memory
  * latency on every request).
  */
+import { BoundedMap } from '../../src/core/bounded.js';
 import { NONE, push, type GraphData, type PrincipalNode, type ScopeNode } from '../../src/core/graph.js';
 import type { LoadWarning } from '../../src/core/provider.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { builtInRole } from './catalog.js';
 import { isCanonicalGuid, levelOf, normalizeGuid, segmentParent, subscriptionOf } from './ids.js';
 import { OBJECT_TYPES } from './load.js';
+import { ELIGIBILITY, type Eligibility } from './pim.js';
 import { compilePolicyObject, type Exemption, type Lock, type PolicyAssignment, type PolicyDefinition, type PolicySet } from './policy-model.js';
 import { compileAssignment, compileDeny, compileRoleDefinition, type Assignment, type DenyAssignment, type RoleDefinition } from './rbac-model.js';
 
@@ -78,13 +80,6 @@ export interface PrincipalContext {
   readonly ids: readonly string[];
   /** The role assignments of the principal and of each of its groups that holds any, in the order of ids. */
   readonly held: readonly HeldAssignments[];
-  /** viasOf(held). */
-  readonly vias: readonly (string | undefined)[];
-}
-
-/** For each holder of role assignments, the group they are assigned to: undefined for the principal itself. */
-export function viasOf(held: readonly HeldAssignments[], principal: string): (string | undefined)[] {
-  return held.map((m) => (m.principal === principal ? undefined : m.principal));
 }
 
 /** A caller as requests name it: its node, how error messages name it (its UPN or name when known, else the object id), its context. */
@@ -125,12 +120,19 @@ export class Index {
   readonly objects = new Map<string, { kind: string; key: string }>();
   /** Subscriptions something refers to. */
   readonly subscriptions = new Set<string>();
+  /** PIM eligibilities by principal (near misses when no role assignment grants). */
+  readonly eligibilities = new Map<string, Eligibility[]>();
   /** Deny assignments, policy assignments, exemptions and locks gathered by scope, for chain walks. */
   readonly at = new Map<string, ScopeObjects>();
 
   constructor(data: Pick<GraphData, 'policies' | 'bindings'>) {
     for (const p of data.policies) {
       if (p.provider !== 'azure') continue;
+      if (p.type === ELIGIBILITY) {
+        const e = p.attrs as unknown as Eligibility;
+        push(this.eligibilities, e.principalId, e);
+        continue;
+      }
       const doc = p.document as Record<string, unknown>;
       const type = String(doc.type ?? '').toLowerCase();
       if (type === OBJECT_TYPES.roleDefinition) {
@@ -198,7 +200,8 @@ export class Index {
 
 export class AzureEstate implements EstateView {
   readonly index: Index;
-  private readonly builtIns = new Map<string, RoleDefinition | null>();
+  /** Built-in roles compiled on first use, and GUIDs found to be none (null): overlays bring GUIDs, so bounded (the catalogue has under 1000). */
+  private readonly builtIns = new BoundedMap<string, RoleDefinition | null>(4096);
   /** Every known scope, so that a request finds its target (or learns it is new) with one lookup. */
   private readonly known = new Map<string, KnownScope>();
   /** Role assignments by principal, then scope key: a request looks its principal and groups up once, then walks its chain. */
@@ -287,8 +290,7 @@ export class AzureEstate implements EstateView {
   private contextOf(id: string): PrincipalContext {
     const groups = this.snapshot.graph.groupsOf(id);
     const ids = [id, ...groups];
-    const held = heldBy(this, ids);
-    return { groups, ids, held, vias: viasOf(held, id) };
+    return { groups, ids, held: heldBy(this, ids) };
   }
 
   /** The caller a request names by its object id in canonical form, once a request has (most do). */

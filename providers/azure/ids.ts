@@ -4,6 +4,7 @@
  * under it, so the chain above a subscription comes from the hierarchy, not from the id.
  * https://learn.microsoft.com/azure/role-based-access-control/scope-overview
  */
+import { BoundedMap } from '../../src/core/bounded.js';
 
 const SLASH = 47;
 
@@ -239,13 +240,9 @@ function labelFor(level: ScopeLevel, typeSegment: string, name: string): string 
   if (level === 'subscription') return `subscription ${name}`;
   if (level === 'resource_group') return `resource group ${name}`;
   if (level === 'management_group') return `management group ${name}`;
-  let type = typeWords.get(typeSegment);
-  if (type === undefined) {
-    type = typeSegment.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
-    if (typeWords.size < 1000) typeWords.set(typeSegment, type);
-  }
+  const type = typeWords.get(typeSegment) ?? typeWords.remember(typeSegment, typeSegment.replace(/s$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase());
   return `${type} ${name}`;
 }
 
-/** Type segments in words (`storageAccounts`: `storage account`): there are few of them. */
-const typeWords = new Map<string, string>();
+/** Type segments in words (`storageAccounts`: `storage account`): few, but requests bring them. */
+const typeWords = new BoundedMap<string, string>(1000);

@@ -25,8 +25,21 @@ export function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function str(v: unknown): string | undefined {
+export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * What role assignments and PIM schedules (eligibilities, active instances) share: id, principal and role,
+ * checked; scope and name, else as the id gives them. `what` names the object in the error.
+ */
+export function assignmentFields(o: Obj, p: Obj, file: string, pointer: string, what: string) {
+  const id = str(o.id);
+  const principalId = str(p.principalId);
+  const roleDefinitionId = str(p.roleDefinitionId);
+  if (!id || !principalId || !roleDefinitionId) throw invalid(file, pointer, `${what} needs id, principalId and roleDefinitionId`);
+  const scopeAsGiven = str(p.scope) ?? extensionScope(id);
+  return { id, name: str(o.name) ?? lastSegment(id), principalId, roleDefinitionId, roleGuid: normalizeGuid(lastSegment(roleDefinitionId)), scopeAsGiven, scope: normalizeId(scopeAsGiven) };
 }
 
 /** Everyone in a deny assignment: the all-zero object id, type SystemDefined. */
@@ -266,18 +279,12 @@ class Builder {
   }
 
   roleAssignment(o: Obj, p: Obj, file: string, pointer: string): void {
-    const id = str(o.id);
-    const principal = str(p.principalId);
-    const role = str(p.roleDefinitionId);
-    if (!id || !principal || !role) {
-      throw new InputError('invalid_policy', pointer, 'a role assignment needs id, principalId and roleDefinitionId').inFile(file);
-    }
-    const scope = normalizeId(str(p.scope) ?? extensionScope(id));
+    const a = assignmentFields(o, p, file, pointer, 'a role assignment');
     const kind = principalKind(str(p.principalType));
-    this.principal(principal, kind, str(p.principalName) ?? str(p.principalDisplayName), { file, pointer }, false);
-    const attrs: Obj = { id, name: str(o.name) ?? lastSegment(id), principalType: str(p.principalType) ?? 'User', roleDefinitionId: role, scopeAsGiven: str(p.scope) ?? extensionScope(id), propsPointer: isObj(o.properties) ? '/properties' : '' };
+    this.principal(a.principalId, kind, str(p.principalName) ?? str(p.principalDisplayName), { file, pointer }, false);
+    const attrs: Obj = { id: a.id, name: a.name, principalType: str(p.principalType) ?? 'User', roleDefinitionId: a.roleDefinitionId, scopeAsGiven: a.scopeAsGiven, propsPointer: isObj(o.properties) ? '/properties' : '' };
     if (p.conditionVersion !== undefined && p.conditionVersion !== null) attrs.conditionVersion = p.conditionVersion;
-    const b: GraphData['bindings'][number] = { principal: normalizeGuid(principal), role: normalizeGuid(lastSegment(role)), scope, origin: { file, pointer }, attrs };
+    const b: GraphData['bindings'][number] = { principal: normalizeGuid(a.principalId), role: a.roleGuid, scope: a.scope, origin: { file, pointer }, attrs };
     if (typeof p.condition === 'string' && p.condition.trim() !== '') b.condition = p.condition;
     this.g.bindings.push(b);
   }

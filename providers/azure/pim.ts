@@ -14,10 +14,9 @@
  */
 import type { NearMiss } from '../../src/core/decision.js';
 import type { Binding, Origin, PolicyNode } from '../../src/core/graph.js';
-import type { Snapshot } from '../../src/core/snapshot.js';
 import { traceEntry } from './explain-refs.js';
-import { extensionScope, lastSegment, normalizeGuid, normalizeId, scopeLabel } from './ids.js';
-import { invalid, isObj } from './load.js';
+import { normalizeGuid, normalizeId, scopeLabel } from './ids.js';
+import { assignmentFields, invalid, isObj, str } from './load.js';
 import { blockMatch } from './rbac.js';
 import type { AzureRequest } from './request.js';
 
@@ -27,7 +26,7 @@ type Obj = Record<string, unknown>;
 export const ELIGIBILITY = 'azure:role_eligibility';
 
 /** An eligibility as answers name it (its fields plain data: the graph keeps them in the node's attrs). */
-interface Eligibility {
+export interface Eligibility {
   id: string;
   name: string;
   principalId: string;
@@ -39,12 +38,8 @@ interface Eligibility {
   origin: Origin;
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 function date(p: Obj, key: string, file: string, base: string): string | undefined {
-  const v = str(p[key]);
+  const v = str(p[key]) || undefined;
   if (v !== undefined && Number.isNaN(Date.parse(v))) throw invalid(file, `${base}/${key}`, `${key} ${v} is not a date-time`);
   return v;
 }
@@ -52,17 +47,13 @@ function date(p: Obj, key: string, file: string, base: string): string | undefin
 /** An eligibility checked at load, as the graph keeps it. */
 export function eligibilityNode(o: Obj, p: Obj, file: string, pointer: string): PolicyNode {
   const base = isObj(o.properties) ? `${pointer}/properties` : pointer;
-  const id = str(o.id);
-  const principalId = str(p.principalId);
-  const role = str(p.roleDefinitionId);
-  if (!id || !principalId || !role) throw invalid(file, pointer, 'a PIM eligibility needs id, principalId and roleDefinitionId');
-  const scopeAsGiven = str(p.scope) ?? extensionScope(id);
-  const e: Eligibility = { id, name: str(o.name) ?? lastSegment(id), principalId: normalizeGuid(principalId), roleGuid: normalizeGuid(lastSegment(role)), scope: normalizeId(scopeAsGiven), scopeAsGiven, origin: { file, pointer } };
+  const a = assignmentFields(o, p, file, pointer, 'a PIM eligibility');
+  const e: Eligibility = { id: a.id, name: a.name, principalId: normalizeGuid(a.principalId), roleGuid: a.roleGuid, scope: a.scope, scopeAsGiven: a.scopeAsGiven, origin: { file, pointer } };
   const start = date(p, 'startDateTime', file, base);
   const end = date(p, 'endDateTime', file, base);
   if (start) e.startDateTime = start;
   if (end) e.endDateTime = end;
-  return { id: normalizeId(id), name: e.name, type: ELIGIBILITY, provider: 'azure', document: o, origin: e.origin, attrs: { ...e } };
+  return { id: normalizeId(a.id), name: e.name, type: ELIGIBILITY, provider: 'azure', document: o, origin: e.origin, attrs: { ...e } };
 }
 
 /** The id of the role assignment an active instance stands for, normalized (undefined: none given). */
@@ -88,24 +79,6 @@ export function withoutRepeatedActivations(bindings: Binding[]): Binding[] {
   });
 }
 
-/** Eligibilities by principal, per snapshot: worked out on the first request that finds no grant. */
-const indexes = new WeakMap<Snapshot, Map<string, Eligibility[]>>();
-
-function eligibilitiesOf(snapshot: Snapshot): Map<string, Eligibility[]> {
-  let m = indexes.get(snapshot);
-  if (m) return m;
-  m = new Map();
-  for (const p of snapshot.graph.data.policies) {
-    if (p.type !== ELIGIBILITY || !p.attrs) continue;
-    const e = p.attrs as unknown as Eligibility;
-    const list = m.get(e.principalId);
-    if (list) list.push(e);
-    else m.set(e.principalId, [e]);
-  }
-  indexes.set(snapshot, m);
-  return m;
-}
-
 /** Why an eligibility did not grant: not activated, or (at the request's time, else now) outside its dates. */
 function whyNot(e: Eligibility, who: string, roleName: string, now: number): string {
   const what = `${roleName} on ${scopeLabel(e.scopeAsGiven)}`;
@@ -116,7 +89,7 @@ function whyNot(e: Eligibility, who: string, roleName: string, now: number): str
 
 /** Eligibilities of the principal or its groups on the scope chain whose role would grant the action. */
 export function eligibleNearMisses(req: AzureRequest): NearMiss[] {
-  const byPrincipal = eligibilitiesOf(req.estate.snapshot);
+  const byPrincipal = req.estate.index.eligibilities;
   if (!byPrincipal.size) return [];
   const chain = new Set(req.chain);
   const now = req.time !== undefined ? Date.parse(req.time) : Date.now();

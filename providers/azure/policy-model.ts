@@ -8,7 +8,7 @@
 import type { Origin } from '../../src/core/graph.js';
 import type { Refs } from './explain-refs.js';
 import { extensionScope, lastSegment, normalizeId } from './ids.js';
-import { invalid, isObj, OBJECT_TYPES, propsOf } from './load.js';
+import { invalid, isObj, OBJECT_TYPES, propsOf, str } from './load.js';
 import { compilePolicyRule, PolicyRuleError } from './policy-rule.js';
 import { compileResourceSelectors, type SelectorSet } from './policy-selectors.js';
 
@@ -102,10 +102,6 @@ export interface Lock {
   origin: Origin;
   /** How answers refer to it, set on first use (explain-refs). */
   refs: Refs | undefined;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
 }
 
 function obj(v: unknown): Obj {

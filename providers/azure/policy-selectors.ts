@@ -99,12 +99,8 @@ function describe(s: Selector, key: string, r: Selected): string {
   return `${what} ${s.include ? 'is not in' : 'is in'} ${s.kindAsGiven} ${s.include ? 'in' : 'notIn'} [${s.valuesAsGiven.join(', ')}]`;
 }
 
-/**
- * Why the selectors leave the resource out, or undefined when one set selects it. key: the resource's
- * normalized id; resource: read only when there are selectors to check.
- */
-export function selectorMiss(sets: readonly SelectorSet[], key: string, resource: () => Selected): string | undefined {
-  const r = resource();
+/** Why the selectors leave the resource out, or undefined when one set selects it. key: the resource's normalized id. */
+export function selectorMiss(sets: readonly SelectorSet[], key: string, r: Selected): string | undefined {
   const why: string[] = [];
   for (const set of sets) {
     const failed = set.selectors.find((s) => {

@@ -127,7 +127,7 @@ function exemptionFor(req: AzureRequest, t: Target, pa: PolicyAssignment, refere
     for (const e of req.view.exemptionsAt(at)) {
       if (e.assignmentId !== pa.idKey) continue;
       if (e.referenceIds.length && !(referenceId && e.referenceIds.includes(referenceId.toLowerCase()))) continue;
-      const why = e.resourceSelectors && selectorMiss(e.resourceSelectors, t.key, () => t.input().resource);
+      const why = e.resourceSelectors && selectorMiss(e.resourceSelectors, t.key, t.input().resource);
       if (why) {
         out.unselected ??= { exemption: e, why };
         continue;
@@ -270,7 +270,7 @@ function evaluateTarget(req: AzureRequest, t: Target, out: PolicyResult): void {
         if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: `notScopes excludes ${excluded}` });
         continue;
       }
-      const unselected = pa.resourceSelectors && selectorMiss(pa.resourceSelectors, t.key, () => t.input().resource);
+      const unselected = pa.resourceSelectors && selectorMiss(pa.resourceSelectors, t.key, t.input().resource);
       if (unselected) {
         if (!t.cascadeFrom) out.skipped.push({ assignment: pa, why: unselected });
         continue;

@@ -15,6 +15,7 @@ import type { Tri } from '../../src/core/decision.js';
 import type { Glob } from '../../src/core/glob.js';
 import { andTri, evalCondition, type Condition, type ConditionResult } from './conditions.js';
 import type { Assignment, Block, DenyAssignment, RoleDefinition } from './rbac-model.js';
+import type { HeldAssignments } from './estate.js';
 import type { AzureRequest } from './request.js';
 import { isAtOrUnder, scopeLabel } from './ids.js';
 
@@ -233,18 +234,21 @@ function roleMatches(role: RoleDefinition, req: AzureRequest): boolean {
 /** Near misses an answer shows: the scan for them stops there. */
 export const MAX_NEAR_MISSES = 10;
 
+/** The group assignments are to: their holder's id, so the assignment itself need not be read for it (undefined: the principal's own). */
+function viaOf(held: HeldAssignments, req: AzureRequest): string | undefined {
+  return held.principal === req.principal ? undefined : held.principal;
+}
+
 /** full: the trace notes how each block of each assignment on the chain fared (full answers show it). */
 export function evaluateRbac(req: AzureRequest, full = false): RbacResult {
   const d = denies(req);
   const grants: Grant[] = [];
   const misses: Miss[] = [];
   const traces: AssignmentTrace[] = [];
-  // The group an assignment is to is its holder's id: the assignment itself need not be read for it.
-  const vias = req.vias;
   for (const at of req.links) {
-    for (let h = 0; h < req.held.length; h++) {
-      const list = req.held[h]!.at(at);
-      if (list) for (const a of list) evaluateAssignment(a, vias[h], req, true, grants, misses, traces, full);
+    for (const held of req.held) {
+      const list = held.at(at);
+      if (list) for (const a of list) evaluateAssignment(a, viaOf(held, req), req, true, grants, misses, traces, full);
     }
   }
   if (!grants.some((g) => g.result === true)) {
@@ -266,7 +270,7 @@ export function evaluateRbac(req: AzureRequest, full = false): RbacResult {
         if (!could) continue;
         const a = held.all[i]!;
         if (onChain.has(a.idKey) || isAtOrUnder(req.chain[0]!, a.scope)) continue;
-        evaluateAssignment(a, vias[h], req, false, grants, misses);
+        evaluateAssignment(a, viaOf(held, req), req, false, grants, misses);
       }
     }
   }

@@ -11,9 +11,9 @@ import { attributeKey } from './abac.js';
 import { deriveAction, verbOf, type Verb } from './action.js';
 import { isDataAction } from './catalog.js';
 import { AbacFacts } from './conditions.js';
-import { chainText, heldBy, Index, OverlayView, viasOf, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
-import { isCanonicalGuid, isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, scopeLabel, splitDataPath, subscriptionOf } from './ids.js';
-import { isObj, loadObjects, OBJECT_TYPES, principalKind, type Item } from './load.js';
+import { chainText, heldBy, Index, OverlayView, type AzureEstate, type ChainLink, type EstateView, type HeldAssignments } from './estate.js';
+import { isGuid, lastSegment, levelOf, normalizeGuid, normalizeId, scopeLabel, splitDataPath, subscriptionOf } from './ids.js';
+import { isObj, loadObjects, OBJECT_TYPES, principalKind, propsOf, type Item } from './load.js';
 
 type Obj = Record<string, unknown>;
 
@@ -53,8 +53,6 @@ export interface AzureRequest {
   ids: readonly string[];
   /** The role assignments of the principal and its groups, in the order of ids. */
   held: readonly HeldAssignments[];
-  /** For each of held, the group the assignments are to (undefined: the principal's own). */
-  vias: readonly (string | undefined)[];
   action: string;
   actionLower: string;
   isData: boolean;
@@ -126,10 +124,21 @@ function overlayView(estate: AzureEstate, input: AzureOverlayInput | undefined):
  * The callers the overlay's role assignments name (object id → kind, from principalType): a plan may grant
  * to a principal the directory export lacks, and a check must be able to ask about it. Groups never call.
  */
-export function overlayCallers(input: AzureOverlayInput | undefined): Map<string, PrincipalNode['kind']> {
+export function overlayCallers(input: AzureOverlayInput | undefined): ReadonlyMap<string, PrincipalNode['kind']> {
+  if (!input) return NO_CALLERS;
+  let out = callersByOverlay.get(input);
+  if (!out) callersByOverlay.set(input, (out = readOverlayCallers(input)));
+  return out;
+}
+
+const NO_CALLERS: ReadonlyMap<string, PrincipalNode['kind']> = new Map();
+/** Per overlay object: the CI gate asks many questions with one overlay. */
+const callersByOverlay = new WeakMap<AzureOverlayInput, ReadonlyMap<string, PrincipalNode['kind']>>();
+
+function readOverlayCallers(input: AzureOverlayInput): ReadonlyMap<string, PrincipalNode['kind']> {
   const out = new Map<string, PrincipalNode['kind']>();
-  for (const item of [...(input?.add ?? []), ...(input?.replace ?? [])]) {
-    const p = isObj(item.properties) ? item.properties : item;
+  for (const item of [...(input.add ?? []), ...(input.replace ?? [])]) {
+    const p = propsOf(item);
     const kind = principalKind(typeof p.principalType === 'string' ? p.principalType : undefined);
     if (typeof p.principalId === 'string' && isGuid(p.principalId) && kind !== 'group' && kind !== 'everyone') out.set(normalizeGuid(p.principalId), kind);
   }
@@ -141,7 +150,7 @@ function resolvePrincipal(estate: AzureEstate, body: AzureSimulateBody, warnings
   const given = body.principal;
   const g = estate.snapshot.graph;
   // An object id, else a UPN, display name or appId (an appId is a GUID too).
-  const p = (isCanonicalGuid(given) ? g.principal(given) : isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
+  const p = (isGuid(given) ? g.principal(normalizeGuid(given)) : undefined) ?? estate.principalNamed(given);
   if (p?.provider === 'azure' && p.kind !== 'everyone') return p;
   const named = isGuid(given) ? overlayCallers(body.overlay).get(normalizeGuid(given)) : undefined;
   if (named) return { id: normalizeGuid(given), provider: 'azure', kind: named, name: normalizeGuid(given) };
@@ -258,7 +267,6 @@ export function buildRequest(estate: AzureEstate, body: AzureSimulateBody): Azur
     groups: who.groups,
     ids: who.ids,
     held,
-    vias: view === estate ? who.vias : viasOf(held, node.id),
     action,
     actionLower: action.toLowerCase(),
     isData,

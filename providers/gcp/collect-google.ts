@@ -108,7 +108,7 @@ function errorBody(e: { message?: unknown; response?: { data?: unknown } }): { s
  * (PERMISSION_DENIED, RESOURCE_EXHAUSTED, ...) and a readable message. The response stays attached, so a
  * Retry-After header still reaches the Collector.
  */
-export function googleError(e: unknown): Error {
+function googleError(e: unknown): Error {
   const x = (e ?? {}) as { code?: unknown; status?: unknown; message?: unknown; details?: unknown; response?: { status?: number; data?: unknown } };
   const body = errorBody(x);
   const n = typeof x.code === 'number' ? x.code : typeof x.status === 'number' ? x.status : x.response?.status;

@@ -12,7 +12,7 @@ import type { Snapshot } from '../../src/core/snapshot.js';
 import { basicRoles, predefinedRole, toV2Permission } from './catalog.js';
 import { compile, type CompiledOrError } from './conditions.js';
 import { readCustomConstraint, type CustomConstraint } from './custom-constraints.js';
-import { isObj, str, type Obj } from './inputs.js';
+import { isObj, str, strings, type Obj } from './inputs.js';
 import { parseMember, type Member } from './members.js';
 import { CRM, crmKind, crmName, parseFullName, ProjectAliases, storageParts } from './names.js';
 import { readOrgPolicy, type OrgPolicy } from './org-policy.js';
@@ -82,7 +82,6 @@ export interface DenyPolicy {
   source: SourceLocation;
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const members = (v: unknown): ParsedMember[] => strings(v).map((text) => ({ text, member: parseMember(text) }));
 const patterns = (v: unknown): PermissionPattern[] => strings(v).map((pattern) => ({ pattern, v2: toV2Permission(pattern) }));
 

@@ -15,10 +15,10 @@ import { evaluate as evalCondition, type RequestAttributes } from './conditions.
 import { checkCustom, methodTypeOf, resourceTypeFor } from './custom-constraints.js';
 import type { GcpEstate } from './estate.js';
 import type { PublicAccessPrevention, StorageParts } from './evaluate.js';
-import { isObj, uniformAccessOf, type Obj } from './inputs.js';
+import { isObj, strings, uniformAccessOf, type Obj } from './inputs.js';
 import { parseMember, serviceAccountProject } from './members.js';
 import { lastSegment, relativeName } from './names.js';
-import { customerMatches, effectiveBoolean, effectiveList, listAllows, literalMatches, locationMatches, type OrgPolicy, type OrgRule, type RuleFilter } from './org-policy.js';
+import { customerMatches, effectiveBoolean, effectiveList, listAllows, literalMatches, locationMatches, type EffectiveList, type OrgPolicy, type OrgRule, type RuleFilter } from './org-policy.js';
 
 export interface Guardrail {
   constraint: string;
@@ -61,6 +61,20 @@ function ruleHolds(attrs: RequestAttributes): (r: OrgRule) => Tri {
   return (r) => (r.condition ? evalCondition(r.condition, tagsOnly).value : true);
 }
 
+/** The policy under which a boolean constraint is enforced here, with its deciding rule; undefined when it is not enforced. */
+function enforcing(estate: GcpEstate, chain: readonly string[], constraint: string, holds: RuleFilter): { policy: OrgPolicy; rule?: OrgRule } | undefined {
+  const eff = effectiveBoolean(policiesFor(estate, chain, constraint), holds);
+  return eff.enforced && eff.from ? { policy: eff.from, rule: eff.rule } : undefined;
+}
+
+/** The policy that decided a list constraint against the value (the nearest one its evaluation read). */
+const listDecider = (eff: EffectiveList | undefined): OrgPolicy => eff!.from[eff!.from.length - 1]!;
+
+/** A refusal decided by an org policy: 412 conditionNotMet (Cloud Storage, Compute) or 400 FAILED_PRECONDITION. */
+function refusal(constraint: string, by: OrgPolicy, status: 400 | 412, message: string, why: string, subject: string, description = message, type = constraintName(constraint)): Guardrail {
+  return { constraint, attachedTo: by.node, policyId: by.id, status, code: status === 412 ? 'conditionNotMet' : 'FAILED_PRECONDITION', message, why, violation: { type, subject, description } };
+}
+
 /** Public access prevention on a Cloud Storage resource: the bucket's own setting, or the org constraint (cached per bucket). */
 export function publicAccessPrevention(estate: GcpEstate, storage: StorageParts, chain: readonly string[], attrs: RequestAttributes): PublicAccessPrevention | undefined {
   const known = estate.cache<PublicAccessPrevention | null>('pap');
@@ -72,8 +86,8 @@ export function publicAccessPrevention(estate: GcpEstate, storage: StorageParts,
 function bucketPap(estate: GcpEstate, name: string, chain: readonly string[], attrs: RequestAttributes): PublicAccessPrevention | undefined {
   const bucket = `//storage.googleapis.com/projects/_/buckets/${name}`;
   if (estate.scope(bucket)?.attrs?.publicAccessPrevention === 'enforced') return { by: 'bucket', attachedTo: bucket };
-  const eff = effectiveBoolean(policiesFor(estate, chain, 'storage.publicAccessPrevention'), ruleHolds(attrs));
-  return eff.enforced && eff.from ? { by: 'org_policy', attachedTo: eff.from.node, policyId: eff.from.id } : undefined;
+  const by = enforcing(estate, chain, 'storage.publicAccessPrevention', ruleHolds(attrs))?.policy;
+  return by && { by: 'org_policy', attachedTo: by.node, policyId: by.id };
 }
 
 /** The Cloud Identity customer a member belongs to, for domain restricted sharing. */
@@ -138,14 +152,11 @@ function configGuardrail(estate: GcpEstate, permission: string, resource: string
       if (m.kind === 'deleted' || m.kind === 'projectRole') continue;
       const customer = customerOf(estate, a.member);
       if (listAllows(eff, (v) => customerMatches(v, customer))) continue;
-      const decided = eff!.from[eff!.from.length - 1]!;
+      const decided = listDecider(eff);
       const who = m.kind === 'user' || m.kind === 'group' || m.kind === 'serviceAccount' ? m.email : a.member;
-      return {
-        constraint: 'iam.allowedPolicyMemberDomains', attachedTo: decided.node, policyId: decided.id, status: 400, code: 'FAILED_PRECONDITION',
-        message: 'One or more users named in the policy do not belong to a permitted customer.',
-        why: `${a.member} ${customer ? `belongs to customer ${customer}, which` : 'belongs to no customer that'} the effective iam.allowedPolicyMemberDomains policy at ${decided.node} does not allow`,
-        violation: { type: 'constraints/iam.allowedPolicyMemberDomains', subject: `orgpolicy:${resource}?configvalue=${who}`, description: `User ${who} is not in permitted organization.` },
-      };
+      return refusal('iam.allowedPolicyMemberDomains', decided, 400, 'One or more users named in the policy do not belong to a permitted customer.',
+        `${a.member} ${customer ? `belongs to customer ${customer}, which` : 'belongs to no customer that'} the effective iam.allowedPolicyMemberDomains policy at ${decided.node} does not allow`,
+        `orgpolicy:${resource}?configvalue=${who}`, `User ${who} is not in permitted organization.`);
     }
     return allowedMembers(estate, resource, chain, holds, change);
   }
@@ -155,13 +166,9 @@ function configGuardrail(estate: GcpEstate, permission: string, resource: string
     const location = (change.location ?? 'US').toLowerCase();
     const eff = effectiveList(policiesFor(estate, chain, 'gcp.resourceLocations'), holds);
     if (!listAllows(eff, (v) => locationMatches(v, location))) {
-      const decided = eff!.from[eff!.from.length - 1]!;
-      return {
-        constraint: 'gcp.resourceLocations', attachedTo: decided.node, policyId: decided.id, status: 412, code: 'conditionNotMet',
-        message: `'${location}' violates constraint 'constraints/gcp.resourceLocations'`,
-        why: `location ${location} is not allowed by the effective gcp.resourceLocations policy at ${decided.node}`,
-        violation: { type: 'constraints/gcp.resourceLocations', subject: resource, description: `'${location}' violates constraint 'constraints/gcp.resourceLocations'` },
-      };
+      const decided = listDecider(eff);
+      return refusal('gcp.resourceLocations', decided, 412, `'${location}' violates constraint 'constraints/gcp.resourceLocations'`,
+        `location ${location} is not allowed by the effective gcp.resourceLocations policy at ${decided.node}`, resource);
     }
   }
   return uniformAccess(estate, permission, resource, chain, holds, change) ?? externalIp(estate, permission, resource, chain, holds, change);
@@ -189,18 +196,13 @@ function externalIp(estate: GcpEstate, permission: string, resource: string, cha
   const eff = effectiveList(policiesFor(estate, chain, EXTERNAL_IP), holds);
   const name = instanceName(estate, resource, chain, body);
   if (!eff || !name || listAllows(eff, (v) => literalMatches(v, name))) return undefined;
-  const decided = eff.from[eff.from.length - 1]!;
+  const decided = listDecider(eff);
   const project = chain.map((n) => estate.scope(n)).find((s) => s?.kind === 'gcp:project');
   const message = `Constraint constraints/${EXTERNAL_IP} violated for project ${String(project?.attrs?.projectNumber ?? project?.name ?? '')}. Add instance ${name} to the constraint to use external IP with it.`;
-  return {
-    constraint: EXTERNAL_IP, attachedTo: decided.node, policyId: decided.id, status: 412, code: 'conditionNotMet', message,
-    why: `${name} is not among the instances the effective ${EXTERNAL_IP} policy at ${decided.node} allows an external IP`,
-    violation: { type: `constraints/${EXTERNAL_IP}`, subject: name, description: message },
-  };
+  return refusal(EXTERNAL_IP, decided, 412, message, `${name} is not among the instances the effective ${EXTERNAL_IP} policy at ${decided.node} allows an external IP`, name);
 }
 
 const MANAGED_MEMBERS = 'iam.managed.allowedPolicyMembers';
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /**
  * Is a member inside an allowedPrincipalSets entry? An organization's set holds its Cloud Identity customer's
@@ -227,9 +229,9 @@ function inPrincipalSet(estate: GcpEstate, member: string, set: string): boolean
  * https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains
  */
 function allowedMembers(estate: GcpEstate, resource: string, chain: readonly string[], holds: RuleFilter, change: Change): Guardrail | undefined {
-  const eff = effectiveBoolean(policiesFor(estate, chain, MANAGED_MEMBERS), holds);
-  if (!eff.enforced || !eff.from) return undefined;
-  const params = eff.rule?.parameters ?? {};
+  const by = enforcing(estate, chain, MANAGED_MEMBERS, holds);
+  if (!by) return undefined;
+  const params = by.rule?.parameters ?? {};
   const subjects = new Set(strings(params.allowedMemberSubjects).map((x) => x.toLowerCase()));
   const sets = strings(params.allowedPrincipalSets);
   for (const a of change.added) {
@@ -237,12 +239,9 @@ function allowedMembers(estate: GcpEstate, resource: string, chain: readonly str
     if (m.kind === 'deleted' || m.kind === 'projectRole') continue;
     if (subjects.has(a.member.toLowerCase()) || sets.some((set) => inPrincipalSet(estate, a.member, set))) continue;
     // The exact message is not captured (spec §8.3): the code and the violation type are Google's.
-    return {
-      constraint: MANAGED_MEMBERS, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION',
-      message: `One or more principals named in the policy are not allowed by constraints/${MANAGED_MEMBERS}.`,
-      why: `${a.member} is neither in allowedMemberSubjects nor in allowedPrincipalSets of the effective ${MANAGED_MEMBERS} policy at ${eff.from.node}`,
-      violation: { type: `constraints/${MANAGED_MEMBERS}`, subject: `orgpolicy:${resource}?configvalue=${a.member}`, description: `${a.member} is not an allowed policy member.` },
-    };
+    return refusal(MANAGED_MEMBERS, by.policy, 400, `One or more principals named in the policy are not allowed by constraints/${MANAGED_MEMBERS}.`,
+      `${a.member} is neither in allowedMemberSubjects nor in allowedPrincipalSets of the effective ${MANAGED_MEMBERS} policy at ${by.policy.node}`,
+      `orgpolicy:${resource}?configvalue=${a.member}`, `${a.member} is not an allowed policy member.`);
   }
   return undefined;
 }
@@ -260,14 +259,9 @@ function uniformAccess(estate: GcpEstate, permission: string, resource: string, 
   if (!create && permission !== 'storage.buckets.update') return undefined;
   const enabled = change.resource && uniformAccessOf(change.resource);
   if (create ? enabled === true : enabled !== false) return undefined;
-  const eff = effectiveBoolean(policiesFor(estate, chain, UBLA), holds);
-  if (!eff.enforced || !eff.from) return undefined;
-  const message = `Request violates constraint 'constraints/${UBLA}'`;
-  return {
-    constraint: UBLA, attachedTo: eff.from.node, policyId: eff.from.id, status: 412, code: 'conditionNotMet', message,
-    why: `${UBLA} is enforced at ${eff.from.node}: ${create ? 'a new bucket must enable uniform bucket-level access' : 'uniform bucket-level access cannot be turned off'}`,
-    violation: { type: `constraints/${UBLA}`, subject: resource, description: message },
-  };
+  const by = enforcing(estate, chain, UBLA, holds)?.policy;
+  return by && refusal(UBLA, by, 412, `Request violates constraint 'constraints/${UBLA}'`,
+    `${UBLA} is enforced at ${by.node}: ${create ? 'a new bucket must enable uniform bucket-level access' : 'uniform bucket-level access cannot be turned off'}`, resource);
 }
 
 const KEY_CONSTRAINTS = ['iam.disableServiceAccountKeyCreation', 'iam.managed.disableServiceAccountKeyCreation'];
@@ -282,13 +276,10 @@ const NO_KEYS = 'Key creation is not allowed on this service account.';
  */
 function keyCreation(estate: GcpEstate, resource: string, chain: readonly string[], holds: RuleFilter): Guardrail | undefined {
   for (const constraint of KEY_CONSTRAINTS) {
-    const eff = effectiveBoolean(policiesFor(estate, chain, constraint), holds);
-    if (!eff.enforced || !eff.from) continue;
-    return {
-      constraint, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION', message: NO_KEYS,
-      why: `${constraint} is enforced at ${eff.from.node}: no service account below it may get a new key`,
-      violation: { type: `constraints/${KEY_CONSTRAINTS[0]}`, subject: `${relativeName(resource)}?configvalue=${encodeURIComponent(lastSegment(resource))}`, description: NO_KEYS },
-    };
+    const by = enforcing(estate, chain, constraint, holds)?.policy;
+    if (!by) continue;
+    return refusal(constraint, by, 400, NO_KEYS, `${constraint} is enforced at ${by.node}: no service account below it may get a new key`,
+      `${relativeName(resource)}?configvalue=${encodeURIComponent(lastSegment(resource))}`, NO_KEYS, constraintName(KEY_CONSTRAINTS[0]!));
   }
   return undefined;
 }
@@ -308,17 +299,14 @@ function customGuardrail(estate: GcpEstate, permission: string, method: 'CREATE'
   let open: Guardrail | undefined;
   for (const c of candidates) {
     if (!c.methodTypes.has(method)) continue;
-    const eff = effectiveBoolean(policiesFor(estate, chain, c.id), holds);
-    if (!eff.enforced || !eff.from) continue;
+    const by = enforcing(estate, chain, c.id, holds)?.policy;
+    if (!by) continue;
     const out = checkCustom(c, data);
     if (out.violated === false) continue;
     // The exact text is unverified (spec §8.3): it names the custom constraint and its description.
-    const g: Guardrail = {
-      constraint: c.id, attachedTo: eff.from.node, policyId: eff.from.id, status: 400, code: 'FAILED_PRECONDITION',
-      message: `Operation denied by org policy on resource '${relativeName(resource)}': ["${constraintName(c.id)}": "${c.description}"]`,
-      why: `custom constraint ${c.id} (${c.action}, enforced at ${eff.from.node}) ${out.violated === true ? `has a ${c.action === 'DENY' ? 'true' : 'false'} condition` : `depends on ${out.missing.join(', ')}`} for this ${method} of a ${type}`,
-      violation: { type: constraintName(c.id), subject: resource, description: c.description },
-    };
+    const g = refusal(c.id, by, 400, `Operation denied by org policy on resource '${relativeName(resource)}': ["${constraintName(c.id)}": "${c.description}"]`,
+      `custom constraint ${c.id} (${c.action}, enforced at ${by.node}) ${out.violated === true ? `has a ${c.action === 'DENY' ? 'true' : 'false'} condition` : `depends on ${out.missing.join(', ')}`} for this ${method} of a ${type}`,
+      resource, c.description);
     if (out.violated === true) return g;
     open ??= { ...g, missing: out.missing };
   }

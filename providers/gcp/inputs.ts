@@ -15,6 +15,11 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** The strings of a JSON array (others dropped); [] when it is not an array. */
+export function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
 /** A field in its camelCase (API) or snake_case (Cloud Asset export) spelling. */
 export function field(o: Obj, camel: string): unknown {
   if (camel in o) return o[camel];

@@ -7,7 +7,7 @@
  */
 import type { SourceLocation, Tri } from '../../src/core/decision.js';
 import { compile, type CompiledOrError } from './conditions.js';
-import { field, isObj, str, type Obj } from './inputs.js';
+import { field, isObj, str, strings, type Obj } from './inputs.js';
 
 export interface OrgRule {
   allowAll: boolean;
@@ -30,7 +30,6 @@ export interface OrgPolicy {
   source: SourceLocation;
 }
 
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Reads a v1 (`listPolicy`/`booleanPolicy`/`restoreDefault`, either spelling) or a v2 (`spec`) policy. */
 export function readOrgPolicy(id: string, constraint: string, node: string, doc: Obj, source: SourceLocation): OrgPolicy {

@@ -88,19 +88,25 @@ function checkApplies(estate: GcpEstate, v1: string, v2: string, target: Target)
   if (!applies(estate, v1, v2, resource, target.full, target.storage)) throw new InputError('invalid_request', '/action', `permission '${v1}' does not apply to ${resourceTypeOf(resource) ?? target.full.host} resources`);
 }
 
-/**
- * The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be
- * callers. A principal of the snapshot resolves the same way every time (and with no warning): remembered.
- */
 /** The identities an overlay's allow policies name, and the domains whose every user they name. */
 export interface OverlayMembers {
   ids: Set<string>;
   domains: Set<string>;
 }
 
+/** Per overlay object: the CI gate asks many questions with one overlay. */
+const membersByOverlay = new WeakMap<GcpOverlay, OverlayMembers>();
+
 export function overlayMembers(overlay: GcpOverlay | undefined): OverlayMembers {
+  if (!overlay) return { ids: new Set(), domains: new Set() };
+  let out = membersByOverlay.get(overlay);
+  if (!out) membersByOverlay.set(overlay, (out = readOverlayMembers(overlay)));
+  return out;
+}
+
+function readOverlayMembers(overlay: GcpOverlay): OverlayMembers {
   const out: OverlayMembers = { ids: new Set(), domains: new Set() };
-  for (const entry of overlay?.allowPolicies ?? []) {
+  for (const entry of overlay.allowPolicies ?? []) {
     const bindings = isObj(entry.policy) && Array.isArray(entry.policy.bindings) ? entry.policy.bindings : [];
     for (const b of bindings) {
       for (const m of isObj(b) && Array.isArray(b.members) ? b.members : []) {
@@ -115,8 +121,9 @@ export function overlayMembers(overlay: GcpOverlay | undefined): OverlayMembers 
 }
 
 /**
- * The caller a request names. One the snapshot does not know is accepted when the overlay grants to it, or
- * when the request accepts unknown principals.
+ * The caller a principal names (a request's, or a snapshot principal's for describePrincipal); groups cannot be
+ * callers. One the snapshot does not know is accepted when the overlay grants to it, or when the request accepts
+ * unknown principals. A principal of the snapshot resolves the same way every time (and with no warning): remembered.
  */
 export function resolveCaller(estate: GcpEstate, text: string, warnings: Warning[], overlay?: GcpOverlay, acceptUnknown = false): Caller {
   const known = estate.cache<Caller>('callers');

@@ -24,7 +24,7 @@ import { InputError } from '../../src/core/problem.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import { TerraformPlanReader, unknownPaths } from '../../src/core/terraform-plan.js';
 import type { GcpEstate } from './estate.js';
-import { isObj, str, type Obj } from './inputs.js';
+import { isObj, str, strings, type Obj } from './inputs.js';
 import { parseMember, principalId } from './members.js';
 import { CRM, crmKind, lastSegment, storageParts, parseFullName } from './names.js';
 import type { GcpOverlay } from './request.js';
@@ -73,7 +73,7 @@ const same = (a: unknown, b: unknown) => (typeof a === 'string' ? a : '') === (t
 const sameCondition = (a: Obj | undefined, b: Obj | undefined) => same(a?.expression, b?.expression) && same(a?.title, b?.title) && same(a?.description, b?.description);
 const sameGrant = (a: Grant, b: Grant) => a.target === b.target && a.role === b.role && sameCondition(a.condition, b.condition);
 const sameMember = (a: string, b: string) => principalId(a) === principalId(b);
-const membersOf = (b: Obj): string[] => (Array.isArray(b.members) ? b.members.filter((m): m is string => typeof m === 'string') : []);
+const membersOf = (b: Obj): string[] => strings(b.members);
 
 /** `a, b, c and 2 more` */
 function list(items: readonly string[], max = 3): string {
@@ -363,12 +363,11 @@ class PlanReader {
       rules: rules.map((r, i) => {
         const block = isObj(r) && Array.isArray(r.deny_rule) && isObj(r.deny_rule[0]) ? r.deny_rule[0] : undefined;
         if (!block) throw new InputError('invalid_request', `${side.pointer}/rules/${i}/deny_rule`, 'a rule needs a deny_rule block');
-        const strings = (k: string) => (Array.isArray(block[k]) ? (block[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
         const denyRule: Obj = {
-          deniedPrincipals: strings('denied_principals'),
-          exceptionPrincipals: strings('exception_principals'),
-          deniedPermissions: strings('denied_permissions'),
-          exceptionPermissions: strings('exception_permissions'),
+          deniedPrincipals: strings(block.denied_principals),
+          exceptionPrincipals: strings(block.exception_principals),
+          deniedPermissions: strings(block.denied_permissions),
+          exceptionPermissions: strings(block.exception_permissions),
         };
         const condition = conditionOf(block.denial_condition);
         if (condition) denyRule.denialCondition = condition;

@@ -59,7 +59,8 @@ function checkEntry(snapshot: Snapshot, exps: Expectations, kind: 'must' | 'must
   else {
     result.finding = finding(snapshot, q, candidate);
     // Access the change took away cites nothing of the overlay in the candidate's answer: the baseline's does.
-    if (candidate) result.finding.changedBy = mergeRefs(result.finding.changedBy, removedBy(ask(snapshot, q, undefined, 'full'), candidate));
+    // The candidate accepted the principal, so one only the candidate knows is no error in the baseline.
+    if (candidate) result.finding.changedBy = mergeRefs(result.finding.changedBy, removedBy(ask(snapshot, q, undefined, 'full', true), candidate));
     const why = d.decision === expected ? `${d.decision}, but not because of ${[e.because?.layer, e.because?.policy].filter(Boolean).join(' ')}` : `${d.decision} (${d.reason})`;
     result.message = `expected ${expected}, got ${why}: ${result.finding.decision.summary}`;
   }

@@ -71,18 +71,19 @@ export function runDiff(snapshot: Snapshot, candidate: Candidate, opts: DiffOpti
   const entries: DiffEntry[] = [];
   unique.forEach((a, i) => {
     // Probes and invariants may name a principal only the candidate knows; a typo in must/mustNot still fails.
+    // The candidate is asked first: a principal it accepts (its changes may introduce it) is no error in the baseline.
     const lenient = a.origin === 'probe' || a.pointer?.startsWith('/invariants/') === true;
     let before: Decision, after: Decision;
     try {
-      before = ask(snapshot, a.q, undefined, 'summary', lenient);
       after = ask(snapshot, a.q, candidate, 'summary', lenient);
+      before = ask(snapshot, a.q, undefined, 'summary', true);
     } catch (e) {
       throw e instanceof InputError && !(e instanceof OverlayError) && a.pointer ? e.under(`/expectations${a.pointer}`) : e;
     }
     opts.progress?.(i + 1, unique.length);
     const kind = kindOf(before, after);
     if (!kind) return;
-    const baselineFull = ask(snapshot, a.q, undefined, 'full', lenient);
+    const baselineFull = ask(snapshot, a.q, undefined, 'full', true);
     const candidateFull = ask(snapshot, a.q, candidate, 'full', lenient);
     const refs = mergeRefs(changedBy(candidateFull, candidate), removedBy(baselineFull, candidate));
     const entry: DiffEntry = { kind, question: a.q, origin: a.origin, baseline: baselineFull, candidate: candidateFull, changedBy: refs };

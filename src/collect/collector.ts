@@ -42,7 +42,7 @@ export interface CollectorOptions {
 }
 
 /** Is this error the cloud asking us to slow down? */
-export function isThrottle(e: unknown): boolean {
+function isThrottle(e: unknown): boolean {
   const x = e as { name?: string; code?: string | number; statusCode?: number; status?: number; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
   const name = String(x?.name ?? '');
   const code = String(x?.code ?? '');
@@ -59,7 +59,7 @@ export function isThrottle(e: unknown): boolean {
  * A failure worth another try: the service's own error (HTTP 5xx, gRPC UNAVAILABLE) or the network's. The
  * SDKs' own retries are off in the collectors, so this is the only retrying there is.
  */
-export function isTransient(e: unknown): boolean {
+function isTransient(e: unknown): boolean {
   const x = e as { code?: string | number; statusCode?: number; status?: number; $metadata?: { httpStatusCode?: number }; $retryable?: unknown; cause?: { code?: string } };
   const status = x?.statusCode ?? x?.status ?? x?.$metadata?.httpStatusCode;
   const code = String(x?.code ?? x?.cause?.code ?? '');
@@ -76,7 +76,7 @@ function retryAfterMs(e: unknown): number | undefined {
 }
 
 /** The cloud's error code and message, whatever the SDK calls them. */
-export function describeError(e: unknown): { code?: string; message: string } {
+function describeError(e: unknown): { code?: string; message: string } {
   const x = e as { name?: string; code?: string | number; message?: string; details?: unknown };
   const code = x?.code !== undefined && x.code !== '' ? String(x.code) : x?.name && x.name !== 'Error' ? x.name : undefined;
   // gRPC errors carry the text in `details`; Azure's RestError carries the parsed error body there instead.

@@ -31,7 +31,6 @@ export interface AppOptions {
   token?: string;
 }
 
-
 type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown;
 
 function makeHandlers(snapshots: SnapshotService, uploadLimit: number): Record<string, Handler> {

@@ -4,7 +4,6 @@
  * (test/fakes/aws.ts) with --endpoint-url; then `iamsim check` on what it wrote. The machine's own AWS
  * configuration is kept out of the child: no AWS_* variable is inherited and the shared files point nowhere.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CollectReport } from '../../src/collect/collector.js';
 import { estateFromFixtures, startFakeAws, type FakeAws, type FakeAwsOptions } from '../fakes/aws.js';
 import { testApp } from '../helpers/app.js';
+import { projectRoot as root, runCli, type CliRun } from '../helpers/cli.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const ESTATE = join(root, 'fixtures', 'aws', 'estate');
 const ROLE = 'iamsim-reader';
 const DEV = '333333333333';
@@ -58,14 +57,8 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-interface Exit {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The built binary, with the fake's access key in the environment and nothing else of AWS's. */
-function iamsim(args: string[], fake: FakeAws, more: Record<string, string> = {}): Promise<Exit> {
+function iamsim(args: string[], fake: FakeAws, more: Record<string, string> = {}): Promise<CliRun> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
   const env = {
     ...inherited,
@@ -78,11 +71,7 @@ function iamsim(args: string[], fake: FakeAws, more: Record<string, string> = {}
     NO_COLOR: '1',
     ...more,
   };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), ...args], { cwd: tmp, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 3) : 0, stdout, stderr });
-    });
-  });
+  return runCli(args, { cwd: tmp, env });
 }
 
 async function collect(name: string, options: FakeAwsOptions = {}, extra: string[] = [], env: Record<string, string> = {}) {

@@ -91,6 +91,8 @@ describe('collect aws: the whole organization', () => {
 
   it('only reads: every call is a List, Get or Describe (and AssumeRole)', () => {
     const actions = new Set(r.fake.calls.map((c) => `${c.service}:${c.action}`));
+    // Every service was asked, so the loop below checks them all.
+    expect(new Set(r.fake.calls.map((c) => c.service))).toEqual(new Set(['sts', 'iam', 'organizations', 's3', 's3control', 'kms', 'sqs', 'sns', 'lambda', 'secretsmanager', 'ecr']));
     for (const a of actions) expect(a).toMatch(/^[a-z0-9]+:(List|Get|Describe)[A-Za-z]+$|^sts:AssumeRole$/);
   });
 

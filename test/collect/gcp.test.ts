@@ -159,6 +159,7 @@ describe('collect gcp: credentials that may not read Cloud Identity', () => {
     // sam's storage.admin comes through the sre group: without memberships it is not granted, and the answer says why.
     const d = simulate({ provider: 'gcp', principal: 'sam@example.com', action: 'storage.objects.list', resource: '//storage.googleapis.com/projects/_/buckets/ex-analytics-raw' }, await importDir(run.out));
     expect(d.decision).toBe('denied');
+    expect([d.reason, d.causes.map((c) => [c.kind, c.layer])]).toEqual(['no_grant', [['missing_grant', 'allow']]]);
     expect(d.warnings.map((w) => w.code)).toContain('group_membership_unknown');
   });
 });

@@ -3,7 +3,7 @@
  * each output format (SARIF and JUnit validated against their official schemas), offline and --server
  * modes giving the same report, snapshot import, and bad input.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,25 +12,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateJunit, validateSarif } from '../helpers/report-schemas.js';
 import { testApp, type TestApp } from '../helpers/app.js';
+import { projectRoot as root, runCli, type CliRun } from '../helpers/cli.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const ESTATES = ['fixtures/aws/estate', 'fixtures/gcp/estate', 'fixtures/azure/estate'];
 const ACCESS = 'fixtures/ci/access.yaml';
 const PLAN = 'fixtures/ci/plan.json';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 let dataDir = '';
-async function iamsim(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['dist/src/cli/main.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '', IAMSIM_DATA_DIR: dataDir, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 3) : 0, stdout, stderr });
-    });
-  });
+function iamsim(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, { cwd: root, env: { ...process.env, NO_COLOR: '', IAMSIM_DATA_DIR: dataDir, ...env } });
 }
 
 beforeAll(async () => {

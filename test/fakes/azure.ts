@@ -325,7 +325,7 @@ export const USERS = {
   diego: 'dfaf0942-0703-453e-aa81-0ab69be31a25',
   elif: '347c7863-757d-42ea-bf89-ccabd6b6b4a9',
 };
-export const DEPLOY_SP = '806db304-42ce-47cc-8cdc-cf235bd5dde0';
+const DEPLOY_SP = '806db304-42ce-47cc-8cdc-cf235bd5dde0';
 const ORDERS_MI = 'cffa2343-b5f1-4576-b239-b7d4712cdcbf';
 export const GROUPS = { auditors: '693ddebf-1147-435d-91dc-674a198432c6', dataEngineers: '08847fae-74d4-46dd-8b76-2225fc598aa0' };
 export const ROLE_ASSIGNMENTS = {

@@ -42,6 +42,10 @@ export interface Scenario {
     code?: string;
     missingContext?: string[];
     warnings?: string[];
+    /** Near misses that must be listed: layer, the policy (role) named, what failed, a part of the why. */
+    nearMisses?: { layer: string; policy?: string; failed?: string[]; whyContains?: string }[];
+    /** A layer whose trace note must say this (an assignment left out, an exemption that does not apply). */
+    layerNotes?: { layer: string; contains: string }[];
   };
 }
 
@@ -98,4 +102,11 @@ export function checkScenario(s: Scenario, d: Decision): void {
     expect(d.missingContext.map((m) => m.key.toLowerCase()).sort()).toEqual(s.expect.missingContext.map((k) => k.toLowerCase()).sort());
   }
   for (const w of s.expect.warnings ?? []) expect(d.warnings.map((x) => x.code)).toContain(w);
+  for (const n of s.expect.nearMisses ?? []) {
+    const found = d.nearMisses.some((m) => m.layer === n.layer && (n.policy === undefined || m.policy?.name === n.policy) && (n.failed === undefined || JSON.stringify(m.failed) === JSON.stringify(n.failed)) && (n.whyContains === undefined || m.why.includes(n.whyContains)));
+    expect(found, `near miss ${JSON.stringify(n)} in ${JSON.stringify(d.nearMisses)}`).toBe(true);
+  }
+  for (const n of s.expect.layerNotes ?? []) {
+    expect(d.layers.find((l) => l.layer === n.layer)?.note ?? '', `${n.layer} layer note`).toContain(n.contains);
+  }
 }

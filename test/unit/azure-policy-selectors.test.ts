@@ -58,15 +58,15 @@ describe('resourceWithoutLocation', () => {
   const SUB = '/subscriptions/11111111-1111-4111-8111-111111111111';
 
   it('selects a subscription-level resource without a location', () => {
-    const r = () => ({ type: 'Microsoft.Authorization/policyAssignments' });
+    const r = { type: 'Microsoft.Authorization/policyAssignments' };
     expect(selectorMiss(sets, `${SUB}/providers/microsoft.authorization/policyassignments/a`, r)).toBeUndefined();
     expect(selectorMiss(excluded, `${SUB}/providers/microsoft.authorization/policyassignments/a`, r)).toContain('is in resourceWithoutLocation notIn');
   });
 
   it('does not select a resource in a resource group, or one with a location', () => {
-    expect(selectorMiss(sets, `${SUB}/resourcegroups/rg1/providers/microsoft.storage/storageaccounts/sa1`, () => ({ type: 'Microsoft.Storage/storageAccounts' }))).toContain('not a subscription-level resource without location');
-    expect(selectorMiss(sets, `${SUB}/providers/microsoft.network/networkwatchers/nw`, () => ({ type: 'Microsoft.Network/networkWatchers', location: 'westeurope' }))).toBeDefined();
-    expect(selectorMiss(excluded, `${SUB}/resourcegroups/rg1/providers/microsoft.storage/storageaccounts/sa1`, () => ({ type: 'Microsoft.Storage/storageAccounts', location: 'westeurope' }))).toBeUndefined();
+    expect(selectorMiss(sets, `${SUB}/resourcegroups/rg1/providers/microsoft.storage/storageaccounts/sa1`, { type: 'Microsoft.Storage/storageAccounts' })).toContain('not a subscription-level resource without location');
+    expect(selectorMiss(sets, `${SUB}/providers/microsoft.network/networkwatchers/nw`, { type: 'Microsoft.Network/networkWatchers', location: 'westeurope' })).toBeDefined();
+    expect(selectorMiss(excluded, `${SUB}/resourcegroups/rg1/providers/microsoft.storage/storageaccounts/sa1`, { type: 'Microsoft.Storage/storageAccounts', location: 'westeurope' })).toBeUndefined();
   });
 });
 

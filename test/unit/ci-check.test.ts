@@ -91,6 +91,17 @@ describe('must and mustNot', () => {
     expect(drop).toMatchObject({ kind: 'mustNot', status: 'failed', actual: 'allowed' });
     expect(drop.finding!.changedBy).toEqual([{ provider: 'aws', pointer: '/add/0' }]);
   });
+
+  it('fails (not errs) a mustNot on a principal only the candidate grants to', () => {
+    const bucket = '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated';
+    const policy = { bindings: [{ role: 'roles/storage.objectViewer', members: ['user:eve@evil-example.com'] }] };
+    const candidate = candidateFromOverlays({ gcp: { allowPolicies: [{ resource: bucket, policy }] } }, snap, '/overlay');
+    const mustNot = [{ name: 'eve reads nothing', provider: 'gcp' as const, principal: 'user:eve@evil-example.com', action: 'storage.objects.get', resource: `${bucket}/objects/a` }];
+    const [eve] = runCheck(snap, { file: 'a.yaml', doc: { mustNot }, locate: (pointer) => ({ file: 'a.yaml', pointer }) }, { candidate }).results;
+    expect(eve).toMatchObject({ status: 'failed', actual: 'allowed' });
+    expect(eve!.finding!.decision.causes).toContainEqual(expect.objectContaining({ kind: 'grant', layer: 'allow', policy: expect.objectContaining({ name: 'roles/storage.objectViewer' }) }));
+    expect(eve!.finding!.changedBy).toEqual([{ provider: 'gcp', pointer: '/allowPolicies/0' }]);
+  });
 });
 
 describe('the expectations file', () => {
@@ -165,8 +176,8 @@ describe('invariants', () => {
     const rg = '/subscriptions/fcacc8bc-5cb8-4382-94bd-4bfc5b2a3d14/resourceGroups/rg-data';
     const stranger = '0d6f3a52-7c1b-4e59-9a8e-2b4c6d8e0f13';
     const assignment = { id: `${rg}/providers/Microsoft.Authorization/roleAssignments/5b0c2f9e-1d7a-4c3b-8e6f-9a2d4b6c8e01`, type: 'Microsoft.Authorization/roleAssignments', name: '5b0c2f9e-1d7a-4c3b-8e6f-9a2d4b6c8e01', properties: { roleDefinitionId: '/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635', principalId: stranger, principalType: 'User', scope: rg } };
-    const inv = { name: 'only admins read the data group', provider: 'azure' as const, actions: ['Microsoft.Resources/subscriptions/resourceGroups/read'], resources: [rg], allowOnly: ['c360c0e7-*', '8540df3b-*'] };
-    expect(violators({ ...inv, actions: ['Microsoft.Authorization/roleAssignments/write'] }, { azure: { add: [assignment] } })).toEqual([[stranger, [{ provider: 'azure', pointer: '/add/0' }]]]);
+    const inv = { name: 'only admins assign roles on the data group', provider: 'azure' as const, actions: ['Microsoft.Authorization/roleAssignments/write'], resources: [rg], allowOnly: ['c360c0e7-*', '8540df3b-*'] };
+    expect(violators(inv, { azure: { add: [assignment] } })).toEqual([[stranger, [{ provider: 'azure', pointer: '/add/0' }]]]);
   });
 
   it('noPublicAccess asks the anonymous caller', () => {
@@ -205,6 +216,16 @@ describe('diff over principals only the candidate knows', () => {
       const d = ask(snap, q, undefined, 'summary', true);
       expect([d.decision, d.reason, d.warnings.map((w) => w.code)]).toEqual(['denied', 'no_grant', ['principal_not_in_snapshot']]);
     }
+  });
+
+  it('reports the new access a mustNot entry names for a principal only the candidate grants to', () => {
+    const bucket = '//storage.googleapis.com/projects/_/buckets/ex-analytics-curated';
+    const policy = { bindings: [{ role: 'roles/storage.objectViewer', members: ['user:eve@evil-example.com'] }] };
+    const candidate = candidateFromOverlays({ gcp: { allowPolicies: [{ resource: bucket, policy }] } }, snap, '/overlay');
+    const mustNot = [{ name: 'eve reads nothing', provider: 'gcp' as const, principal: 'user:eve@evil-example.com', action: 'storage.objects.get', resource: `${bucket}/objects/a` }];
+    const report = runDiff(snap, candidate, { probes: false, expectations: { file: 'a.yaml', doc: { mustNot }, locate: (pointer) => ({ file: 'a.yaml', pointer }) } });
+    expect(report.entries).toMatchObject([{ kind: 'new_access', origin: 'expectation', expectation: 'eve reads nothing', baseline: { decision: 'denied', reason: 'no_grant' }, changedBy: [{ provider: 'gcp', pointer: '/allowPolicies/0' }] }]);
+    expect(report.entries[0]!.candidate.causes).toContainEqual(expect.objectContaining({ kind: 'grant', layer: 'allow', policy: expect.objectContaining({ name: 'roles/storage.objectViewer' }) }));
   });
 
   it('still fails on a must entry naming a principal nobody knows (a typo is not a stranger)', () => {

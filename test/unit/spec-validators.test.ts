@@ -27,8 +27,9 @@ function bodies(): unknown[] {
   return out;
 }
 
-describe.skipIf(!existsSync(file))('validators compiled ahead', () => {
+describe('validators compiled ahead', () => {
   it('give the same verdict and the same first error as those compiled from the spec', () => {
+    expect(existsSync(file), 'npm run build writes dist/validators.cjs (the test command builds first)').toBe(true);
     const ahead = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
     const compiled = specAjv().compile(specSchema(bodySchema('simulate')));
     const all = bodies();
