@@ -2,10 +2,14 @@
 // throughput of /v1/simulate against a trivial route of the same server, measured in the same run.
 // Figures are printed, never asserted: bench/README.md lists what each table measures and its target.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { simulate, simulateBatch } from '../dist/src/index.js';
 import { typicalRequest, largeRequest, batchRequests, smallRequest } from './inputs.mjs';
+import { asClient, pinningNote, serverCommand } from './pin.mjs';
 
 function measure(fn, { minMs = 1500, warm = 300 } = {}) {
   for (let i = 0; i < warm; i++) fn();
@@ -45,7 +49,8 @@ row('batch of 10,000 (per decision)', { median: b.median / 10_000, perSecond: b.
 console.log('\nIn-process (library API, the same code as the HTTP handlers)');
 console.table(rows);
 
-// HTTP: the same server answers both routes; autocannon runs in this process, on loopback.
+// HTTP: the same server answers every route; autocannon runs in this process, on loopback. The server
+// starts on an empty data directory, so the bundled fixtures are its active snapshot.
 async function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -55,41 +60,52 @@ async function freePort() {
   });
 }
 const port = await freePort();
-const server = spawn(process.execPath, ['dist/src/server/main.js'], { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+const dataDir = await mkdtemp(join(tmpdir(), 'iamsim-bench-'));
+const [serverCmd, serverArgs] = serverCommand(['dist/src/server/main.js']);
+const server = spawn(serverCmd, serverArgs, { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', IAMSIM_DATA_DIR: dataDir }, stdio: 'inherit' });
 for (let i = 0; i < 100; i++) {
   try {
     if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
   } catch {}
   await new Promise((r) => setTimeout(r, 100));
 }
+// The README's first request: an engineer asks about a principal of the active snapshot.
+const inSnapshot = JSON.stringify({ provider: 'aws', principal: 'arn:aws:sts::222222222222:assumed-role/deployer/ci-pipeline-4711', action: 's3:PutObject', resource: 'arn:aws:s3:::prod-artifacts/releases/app-1.4.2.zip', context: { 'aws:RequestedRegion': 'eu-west-1' } });
 const small = JSON.stringify(smallRequest());
 const httpBody = JSON.stringify(typical);
 const load = (path, opts) => autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: 10, duration: 5, ...opts });
 const post = (body) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
-await load('/healthz', { duration: 1 });
-await load('/v1/simulate', { duration: 1, ...post(small) });
-const trivial = await load('/healthz');
-const simSmall = await load('/v1/simulate', post(small));
-const simTypical = await load('/v1/simulate', post(httpBody));
+const [trivial, simSnapshot, simSmall, simTypical] = await asClient(async () => {
+  await load('/healthz', { duration: 1 });
+  await load('/v1/simulate', { duration: 1, ...post(small) });
+  await load('/v1/simulate', { duration: 1, ...post(inSnapshot) });
+  return [await load('/healthz'), await load('/v1/simulate', post(inSnapshot)), await load('/v1/simulate', post(small)), await load('/v1/simulate', post(httpBody))];
+});
+const inSnapshotAnswer = await (await fetch(`http://127.0.0.1:${port}/v1/simulate`, post(inSnapshot))).text();
 server.kill();
-const failed = [simSmall, simTypical].some((r) => r.non2xx > 0 || r.errors > 0);
+await rm(dataDir, { recursive: true, force: true });
+const failed = [simSnapshot, simSmall, simTypical].some((r) => r.non2xx > 0 || r.errors > 0);
 const ratio = (r) => `${((r.requests.average / trivial.requests.average) * 100).toFixed(0)}%`;
-console.log('\nHTTP (autocannon, 10 connections, 5 s each, client and server on the same 2 cores)');
+const httpRow = (route, r) => ({ route, 'req/s': Math.round(r.requests.average), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, 'vs trivial': ratio(r) });
+console.log(`\nHTTP (autocannon, 10 connections, 5 s each, on loopback; ${pinningNote})`);
 console.table([
-  { route: 'GET /healthz (trivial)', 'req/s': Math.round(trivial.requests.average), 'p50 ms': trivial.latency.p50, 'p99 ms': trivial.latency.p99, 'vs trivial': '100%' },
-  { route: `POST /v1/simulate, small (${small.length} B)`, 'req/s': Math.round(simSmall.requests.average), 'p50 ms': simSmall.latency.p50, 'p99 ms': simSmall.latency.p99, 'vs trivial': ratio(simSmall) },
-  { route: `POST /v1/simulate, typical (${httpBody.length} B)`, 'req/s': Math.round(simTypical.requests.average), 'p50 ms': simTypical.latency.p50, 'p99 ms': simTypical.latency.p99, 'vs trivial': ratio(simTypical) },
+  httpRow('GET /healthz (trivial)', trivial),
+  httpRow(`POST /v1/simulate, in the active snapshot (${inSnapshot.length} B)`, simSnapshot),
+  httpRow(`POST /v1/simulate, custom, small (${small.length} B)`, simSmall),
+  httpRow(`POST /v1/simulate, custom, typical (${httpBody.length} B)`, simTypical),
 ]);
 if (failed) console.log('some requests failed!');
 
 // What the loopback alone allows (bench/http-floor.mjs): the same bodies, answered by a server that does nothing.
 const { transportFloor } = await import('./http-floor.mjs');
 const floorRows = [];
-for (const [label, body] of [['small', small], ['typical', httpBody]]) {
-  const f = await transportFloor(body, JSON.stringify(simulate(JSON.parse(body))).length);
-  floorRows.push({ body: `${label} (${body.length} B)`, 'bare GET req/s': Math.round(f.trivial), 'bare POST, fixed answer req/s': Math.round(f.post), 'vs bare GET': `${((f.post / f.trivial) * 100).toFixed(0)}%` });
+for (const [label, body] of [['in the active snapshot', inSnapshot], ['custom, small', small], ['custom, typical', httpBody]]) {
+  const answerBytes = body === inSnapshot ? inSnapshotAnswer.length : JSON.stringify(simulate(JSON.parse(body))).length;
+  const f = await transportFloor(body, answerBytes);
+  const vs = (x) => `${((x / f.trivial) * 100).toFixed(0)}%`;
+  floorRows.push({ body: `${label} (${body.length} B)`, 'bare GET req/s': Math.round(f.trivial), 'reads body, fixed answer': vs(f.post), 'also JSON.parse': vs(f.parse) });
 }
-console.log('\nTransport floor: a bare Fastify server reads the same body and sends a fixed reply of the answer\'s size');
+console.log(`\nTransport floor: a bare Fastify server reads the same body and sends a fixed reply of the answer's size (${pinningNote})`);
 console.table(floorRows);
 
 // Snapshots: a large synthetic estate (bench/estate.mjs) at scale 1 and 2, each measured in its own process.

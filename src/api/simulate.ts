@@ -53,12 +53,15 @@ export function simulateOne(body: unknown, snapshot?: Snapshot): Decision {
   return inSnapshot(b, snapshot);
 }
 
-/** As simulateOne, finding the snapshot the body names (default: the `active` ref). */
-export async function simulateResolved(body: unknown, resolve: SnapshotResolver): Promise<Decision> {
+/**
+ * As simulateOne, finding the snapshot the body names (default: the `active` ref). A custom simulation is
+ * answered at once, without a promise: the HTTP handler sends it in the same tick.
+ */
+export function simulateResolved(body: unknown, resolve: SnapshotResolver): Decision | Promise<Decision> {
   validateBody('simulate', body);
   const b = body as Body;
   if (isCustom(b)) return providerOf(b).simulate(b);
-  return inSnapshot(b, await resolve(b.snapshot ?? 'active'));
+  return resolve(b.snapshot ?? 'active').then((snap) => inSnapshot(b, snap));
 }
 
 export type BatchItem = Decision | (Problem & { index: number });

@@ -149,7 +149,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addContentTypeParser(['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/x-gtar'], { parseAs: 'buffer', bodyLimit: uploadLimit }, (_req, body, done) => done(null, body));
-  await app.register(multipart, { limits: { fileSize: uploadLimit, files: MAX_FILES, fields: 10 } });
 
   app.setErrorHandler((err, req, reply) => {
     const problem = problemFor(err as Error);
@@ -171,17 +170,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, { mode: 'static', specification: { document: spec as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true } });
 
-  for (const { method, path, op } of operations()) {
+  const addRoute = (target: FastifyInstance, { method, path, op }: ReturnType<typeof operations>[number]) => {
     const handler = handlers[op.operationId as string];
     if (!handler) throw new Error(`openapi.yaml operation ${String(op.operationId)} has no handler`);
-    app.route({
+    target.route({
       method: method.toUpperCase() as 'GET' | 'POST',
       // Fastify reads ':' as a parameter; '::' is a literal colon (as in /v1/simulate:batch).
       url: path.replace(/:/g, '::').replace(/\{([^}]+)\}/g, ':$1'),
       bodyLimit: ['simulateBatch', 'runChecks', 'runDiff'].includes(String(op.operationId)) ? opts.batchBodyLimit ?? 64 * 1024 * 1024 : op.operationId === 'uploadSnapshot' ? uploadLimit : bodyLimit,
-      preValidation: async (req) => validateParams(String(op.operationId), req.query as Record<string, unknown>, req.params as Record<string, unknown>),
+      // Only operations with query or path parameters pay for the hook (simulate has none).
+      ...((op.parameters as unknown[] | undefined)?.length
+        ? { preValidation: async (req: FastifyRequest) => validateParams(String(op.operationId), req.query as Record<string, unknown>, req.params as Record<string, unknown>) }
+        : {}),
       handler,
     });
-  }
+  };
+  const isUpload = (o: ReturnType<typeof operations>[number]) => o.op.operationId === 'uploadSnapshot';
+  for (const o of operations()) if (!isUpload(o)) addRoute(app, o);
+  // Multipart adds two hooks to every request of the context that registers it: only the upload route's.
+  await app.register(async (uploads) => {
+    await uploads.register(multipart, { limits: { fileSize: uploadLimit, files: MAX_FILES, fields: 10 } });
+    for (const o of operations()) if (isUpload(o)) addRoute(uploads, o);
+  });
   return app;
 }

@@ -4,6 +4,7 @@
  * names a snapshot. Every write is atomic (see atomic.ts). Snapshots survive restarts; a failed or interrupted
  * write leaves the store as it was.
  */
+import { statSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotMeta } from '../core/snapshot.js';
@@ -13,9 +14,23 @@ import type { SnapshotStore, StoredSnapshot } from './store.js';
 const ID = /^[0-9a-f]{32}$/;
 const REF = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** A ref file as last read, and what it named. */
+interface SeenRef {
+  ino: bigint;
+  mtimeNs: bigint;
+  snapshot: string;
+}
+
+/**
+ * A ref is remembered only once its file is this old. File times can be coarse (a clock tick), so two
+ * writes close together may share an mtime; a write after this much time has passed cannot share it.
+ */
+const SETTLED_MS = 1000;
+
 export class FileStore implements SnapshotStore {
   private readonly snapshots: string;
   private readonly refs: string;
+  private readonly seenRefs = new Map<string, SeenRef>();
 
   constructor(
     readonly dir: string,
@@ -87,10 +102,26 @@ export class FileStore implements SnapshotStore {
     return true;
   }
 
+  /**
+   * Every simulation against `active` asks for a ref. Another process (the CLI, a replica) may move it, so
+   * each call stats the file, and reads it again when its inode or mtime changed: a synchronous stat costs
+   * a few microseconds, reading the file through the thread pool about a hundred.
+   */
   async getRef(name: string): Promise<string | undefined> {
     if (!REF.test(name)) return undefined;
+    const path = join(this.refs, `${name}.json`);
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    if (!st) {
+      this.seenRefs.delete(name);
+      return undefined;
+    }
+    const seen = this.seenRefs.get(name);
+    if (seen && seen.ino === st.ino && seen.mtimeNs === st.mtimeNs) return seen.snapshot;
     try {
-      return (JSON.parse(await readFile(join(this.refs, `${name}.json`), 'utf8')) as { snapshot: string }).snapshot;
+      const { snapshot } = JSON.parse(await readFile(path, 'utf8')) as { snapshot: string };
+      if (Date.now() - Number(st.mtimeMs) > SETTLED_MS) this.seenRefs.set(name, { ino: st.ino, mtimeNs: st.mtimeNs, snapshot });
+      else this.seenRefs.delete(name);
+      return snapshot;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

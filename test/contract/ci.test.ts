@@ -98,6 +98,8 @@ describe('a server with IAMSIM_TOKEN', () => {
       expect(no).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
       const wrong = await call(s.app, { method: 'GET', url: '/v1/snapshots', headers: { authorization: 'Bearer nope' } });
       expect(wrong.status).toBe(401);
+      const upload = await call(s.app, { method: 'POST', url: '/v1/snapshots', headers: { 'content-type': 'application/json' }, payload: '{"files":[]}' });
+      expect(upload).toMatchObject({ status: 401, body: { code: 'unauthorized' } });
       const ok = await call(s.app, { method: 'GET', url: '/v1/snapshots', headers: { authorization: 'Bearer s3cret' } });
       expect(ok.status).toBe(200);
       expect((await call(s.app, { method: 'GET', url: '/healthz' })).status).toBe(200);

@@ -76,6 +76,9 @@ describe('snapshot store routes', () => {
     expect(r.status).toBe(201);
     expect(r.body.counts.principals).toEqual({ user: 1 });
     expect(r.body.active).toBe(false);
+    // Only the upload route reads multipart bodies.
+    const elsewhere = await call(app, { method: 'POST', url: '/v1/simulate', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, payload });
+    expect({ status: elsewhere.status, code: elsewhere.body.code }).toEqual({ status: 415, code: 'unsupported_media_type' });
   });
 
   it('a failed upload names the file and leaves the store unchanged', async () => {

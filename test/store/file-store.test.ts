@@ -6,7 +6,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -139,6 +139,32 @@ describe('FileStore: basic operations', () => {
     // Clearing a ref that does not exist is not an error.
     await store.setRef('never-set', undefined);
     expect(await refDir()).toEqual(['prod-1.json']);
+  });
+
+  it('a ref another process moves or removes is seen at once, though settled refs are remembered', async () => {
+    const server = await open();
+    const other = await open();
+    const [a, b, c] = [newId(), newId(), newId()];
+    const refFile = join(dir, 'refs', 'active.json');
+    // Files older than a second are remembered: age the file so that the next read is the remembered one.
+    const settle = (seconds: number) => utimes(refFile, Date.now() / 1000 - seconds, Date.now() / 1000 - seconds);
+    await server.setRef('active', a);
+    await settle(60);
+    expect(await server.getRef('active')).toBe(a);
+    expect(await server.getRef('active')).toBe(a);
+    await other.setRef('active', b);
+    expect(await server.getRef('active')).toBe(b);
+    await settle(60);
+    expect(await server.getRef('active')).toBe(b);
+    await other.setRef('active', undefined);
+    expect(await server.getRef('active')).toBeUndefined();
+    await other.setRef('active', c);
+    await settle(60);
+    expect(await server.getRef('active')).toBe(c);
+    // Rewritten in place by hand (the same inode), the file is read again because its mtime moved.
+    await writeFile(refFile, JSON.stringify({ snapshot: a }));
+    await settle(30);
+    expect(await server.getRef('active')).toBe(a);
   });
 
   it('ids that are not 32 lowercase hex digits are rejected or name nothing', async () => {
