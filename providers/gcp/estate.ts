@@ -14,7 +14,7 @@ import { compile, type CompiledOrError } from './conditions.js';
 import { readCustomConstraint, type CustomConstraint } from './custom-constraints.js';
 import { isObj, str, strings, type Obj } from './inputs.js';
 import { parseMember, type Member } from './members.js';
-import { CRM, crmKind, crmName, parseFullName, ProjectAliases, storageParts } from './names.js';
+import { CRM, crmKind, crmName, parseFullName, ProjectAliases, storageParts, type FullName } from './names.js';
 import { readOrgPolicy, type OrgPolicy } from './org-policy.js';
 import { enforcementVersion, type PabBinding, type PabPolicy } from './pab.js';
 
@@ -78,6 +78,8 @@ export interface DenyPolicy {
   id: string;
   attachedTo: string;
   rules: DenyRule[];
+  /** Per permission (v2), the rules that list it: filled on first use, bounded (evaluate.ts). */
+  denying?: BoundedMap<string, readonly DenyRule[]>;
   document: Obj;
   source: SourceLocation;
 }
@@ -99,10 +101,8 @@ const BASIC_ROLES: ReadonlySet<string> = new Set(basicRoles);
 export function compileAllow(resource: string, doc: Obj, source: SourceLocation): AllowPolicy {
   const bindings = (Array.isArray(doc.bindings) ? doc.bindings : []).map((b, index): AllowBinding => {
     const o = b as Obj;
-    const out: AllowBinding = { index, role: String(o.role), members: members(o.members), source: { file: source.file, pointer: `${source.pointer}/bindings/${index}` } };
-    const c = conditionOf(o.condition);
-    if (c) out.condition = c;
-    return out;
+    // Every binding gets all its fields at once (the lazy ones undefined): one hidden class keeps reads fast.
+    return { index, role: String(o.role), roleInfo: undefined, unknownGroups: undefined, members: members(o.members), condition: conditionOf(o.condition), source: { file: source.file, pointer: `${source.pointer}/bindings/${index}` } };
   });
   const basic = bindings.filter((b) => BASIC_ROLES.has(b.role) && !b.condition);
   return { id: `${resource}#allow`, resource, bindings, basic, document: doc, source };
@@ -309,15 +309,15 @@ export class GcpEstate {
     return node;
   }
 
-  /** The snapshot node of a requested resource, or its nearest known ancestor when the resource itself is not exported. */
-  nearestNode(name: string): ScopeNode | undefined {
+  /**
+   * The snapshot node of a requested resource (canonical, given parsed, with its Cloud Storage parts when it is
+   * a bucket, object or managed folder), or its nearest known ancestor when the resource itself is not exported.
+   */
+  nearestNode(name: string, full: FullName, s: ReturnType<typeof storageParts>): ScopeNode | undefined {
     const g = this.snapshot.graph;
     const exact = g.scope(name);
     if (exact) return exact;
-    const full = parseFullName(name);
-    if (!full) return undefined;
     if (full.host === 'storage.googleapis.com') {
-      const s = storageParts(full.relative);
       if (!s) return undefined;
       const bucket = `//storage.googleapis.com/projects/_/buckets/${s.bucket}`;
       // An object inherits from the deepest managed folder whose name prefixes its own, then the bucket.

@@ -6,6 +6,7 @@
  * https://cloud.google.com/iam/docs/deny-overview
  * https://cloud.google.com/iam/docs/principal-access-boundary-policies
  */
+import { BoundedMap } from '../../src/core/bounded.js';
 import type { Tri, Warning } from '../../src/core/decision.js';
 import { permissionGroupMatches } from './catalog.js';
 import { evaluate as evalCondition, type ConditionOutcome, type RequestAttributes } from './conditions.js';
@@ -123,17 +124,18 @@ function combine<S extends string>(states: S[], win: S, open: S, none: S): S {
 }
 
 function memberContext(req: GcpRequest): MemberContext {
-  const memo = new Map<string, boolean>();
+  // Per basic role, per project (no key strings to build and hash on every check).
+  const memo: Partial<Record<BasicRole, Map<string, boolean>>> = {};
   const ctx: MemberContext = {
     customerOfDomain: (d) => req.estate.customers.get(d),
     canonicalNode: (n) => req.estate.canonical(n),
     holdsBasicRole(project, role) {
-      const key = `${project}|${role}`;
-      let held = memo.get(key);
+      const known = (memo[role] ??= new Map());
+      let held = known.get(project);
       if (held === undefined) {
-        memo.set(key, false);
+        known.set(project, false);
         held = holdsBasicRole(req, project, role, ctx);
-        memo.set(key, held);
+        known.set(project, held);
       }
       return held;
     },
@@ -147,12 +149,13 @@ const BASIC_CACHE: Record<BasicRole, string> = { owner: 'basic-owner', editor: '
 /** The unconditional bindings of roles/<role> on the project and its ancestors (the snapshot's: found once per project). */
 function basicBindings(req: GcpRequest, project: string, role: BasicRole): readonly AllowBinding[] {
   const along = (chain: readonly string[]) => chain.flatMap((node) => req.allowAt(node)?.basic.filter((b) => b.role === BASIC_ROLE[role]) ?? []);
+  const known = req.allowAt === req.estate.allowAt ? req.estate.cache<readonly AllowBinding[]>(BASIC_CACHE[role]) : undefined;
+  let bindings = known?.get(project);
+  if (bindings) return bindings;
   const chain = req.estate.projectChain(project);
   if (!chain) return [];
-  if (req.allowAt !== req.estate.allowAt) return along(chain);
-  const known = req.estate.cache<readonly AllowBinding[]>(BASIC_CACHE[role]);
-  let bindings = known.get(project);
-  if (!bindings) known.set(project, (bindings = along(chain)));
+  bindings = along(chain);
+  known?.set(project, bindings);
   return bindings;
 }
 
@@ -162,7 +165,10 @@ function basicBindings(req: GcpRequest, project: string, role: BasicRole): reado
  * https://cloud.google.com/storage/docs/access-control/iam#convenience-values
  */
 function holdsBasicRole(req: GcpRequest, project: string, role: BasicRole, ctx: MemberContext): boolean {
-  return basicBindings(req, project, role).some((b) => b.members.some((m) => m.member.kind !== 'projectRole' && memberMatches(m.member, req.caller, ctx)));
+  for (const b of basicBindings(req, project, role)) {
+    for (const m of b.members) if (m.member.kind !== 'projectRole' && memberMatches(m.member, req.caller, ctx)) return true;
+  }
+  return false;
 }
 
 function checkMembers(list: ParsedMember[], req: GcpRequest, ctx: MemberContext): PrincipalsResult {
@@ -283,12 +289,22 @@ function evalRule(req: GcpRequest, policy: DenyPolicy, rule: DenyRule, ctx: Memb
   return out;
 }
 
+/** The rules of a deny policy that list the permission (v2), found once per policy and permission. */
+function denying(policy: DenyPolicy, v2: string): readonly DenyRule[] {
+  const known = (policy.denying ??= new BoundedMap(DENYING_LIMIT));
+  let rules = known.get(v2);
+  if (!rules) known.set(v2, (rules = policy.rules.filter((r) => r.deniedPermissions.some((p) => permissionGroupMatches(p.v2, v2)))));
+  return rules;
+}
+
+const DENYING_LIMIT = 1_000;
+
 function evalDeny(req: GcpRequest, ctx: MemberContext): DenyResult {
   const all: RuleResult[] = [];
   const resources = req.denyPolicies.map(({ node, policies }) => {
     const ps = policies.map((policy) => {
       // A summary answer shows only the rules that deny the permission: the others are not evaluated.
-      const rules = (req.full ? policy.rules : policy.rules.filter((r) => r.deniedPermissions.some((p) => permissionGroupMatches(p.v2, req.permissionV2)))).map((r) => evalRule(req, policy, r, ctx));
+      const rules = (req.full ? policy.rules : denying(policy, req.permissionV2)).map((r) => evalRule(req, policy, r, ctx));
       all.push(...rules);
       return { policy, rules, state: combine(rules.map((r) => r.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED') };
     });

@@ -83,8 +83,10 @@ export class ProjectAliases {
     if (!full) return this.normalizeRelative(name);
     let rel = this.normalizeRelative(full.relative);
     if (full.host === 'storage.googleapis.com' && !rel.startsWith('projects/')) rel = `projects/_/buckets/${rel}`;
-    const out = `//${full.host}/${rel}`;
-    return this.names.get(name) ?? this.names.get(out) ?? out;
+    const built = `//${full.host}/${rel}`;
+    // Most names are canonical already: answer the given string, whose hash the lookups below have computed.
+    const out = built === name ? name : built;
+    return this.names.get(name) ?? (out === name ? undefined : this.names.get(out)) ?? out;
   }
 
   /** The other names recorded with alias(). */
@@ -95,7 +97,8 @@ export class ProjectAliases {
   private normalizeRelative(rel: string): string {
     const m = /^projects\/([^/]+)(\/.*)?$/.exec(rel);
     if (!m) return rel;
-    return `projects/${this.idOf(m[1]!)}${m[2] ?? ''}`;
+    const id = this.idOf(m[1]!);
+    return id === m[1] ? rel : `projects/${id}${m[2] ?? ''}`;
   }
 }
 

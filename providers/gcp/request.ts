@@ -12,7 +12,8 @@ import { CONTEXT_ATTRIBUTES, requestAttributes } from './conditions.js';
 import { compileAllow, compileDeny, type AllowPolicy, type DenyPolicy, type GcpEstate } from './estate.js';
 import type { GcpRequest, StorageParts } from './evaluate.js';
 import { methodTypeOf } from './custom-constraints.js';
-import { checkGuardrails, publicAccessPrevention, type Change, type Guardrail } from './guardrails.js';
+import { checkGuardrails } from './constraint-checks.js';
+import { publicAccessPrevention, type Change, type Guardrail } from './guardrails.js';
 import { isObj, type Obj } from './inputs.js';
 import { denyAttachment } from './load.js';
 import { parseMember, principalId, serviceAccountProject, type Caller } from './members.js';
@@ -184,14 +185,17 @@ interface Target {
 }
 
 function resolveResource(estate: GcpEstate, name: string, warnings: Warning[]): Target {
-  if (!parseFullName(name)) throw new InputError('invalid_request', '/resource', `'${name}' is not a full resource name: expected //SERVICE.googleapis.com/RELATIVE_NAME, e.g. //storage.googleapis.com/projects/_/buckets/b1`);
+  const given = parseFullName(name);
+  if (!given) throw new InputError('invalid_request', '/resource', `'${name}' is not a full resource name: expected //SERVICE.googleapis.com/RELATIVE_NAME, e.g. //storage.googleapis.com/projects/_/buckets/b1`);
   const canonical = estate.canonical(name);
-  const node = estate.nearestNode(canonical);
-  if (!node) throw notFound('/resource', 'resource', canonical, estate.snapshot.graph.data.scopes.filter((s) => s.provider === 'gcp').map((s) => s.id));
-  const full = parseFullName(canonical)!;
-  const parts = storageParts(full.relative);
+  // Parsed once: most names are canonical already.
+  const full = canonical === name ? given : parseFullName(canonical);
+  const parts = full && storageParts(full.relative);
+  const storage = parts && full.host === 'storage.googleapis.com' ? parts : undefined;
+  const node = full && estate.nearestNode(canonical, full, storage);
+  if (!node || !full) throw notFound('/resource', 'resource', canonical, estate.snapshot.graph.data.scopes.filter((s) => s.provider === 'gcp').map((s) => s.id));
   const chain = estate.chainOf(node.id);
-  const target: Target = { chain, full, node: node.id, storage: parts && full.host === 'storage.googleapis.com' ? parts : undefined };
+  const target: Target = { chain, full, node: node.id, storage };
   if (node.id === canonical) return target;
   if (parts?.object === undefined) warnings.push({ code: 'resource_not_in_snapshot', pointer: '/resource', message: `${canonical} is not in the snapshot: evaluated with the policies of ${node.id} and its ancestors` });
   target.chain = [canonical].concat(chain);
