@@ -15,6 +15,7 @@ import { compiledPolicy } from './policy-cache.js';
 import type { CompiledStatement, PolicyKind } from './policy.js';
 import { parseCaller } from './principal.js';
 import { fromTerraform, TERRAFORM_TYPES } from './terraform.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 /** At most this many probes, the first in sorted order. */
 export const MAX_PROBES = 20_000;
@@ -34,7 +35,7 @@ const OUTSIDE_ACCOUNT = '999999999999';
  * The sensitive actions of each resource type: read, write, delete and change-permissions actions, from the
  * Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/).
  */
-export const SENSITIVE: Record<string, readonly string[]> = {
+export const SENSITIVE: Record<string, readonly string[]> = lookupTable({
   'aws:s3:bucket': ['s3:ListBucket', 's3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:DeleteBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject'],
   'aws:kms:key': ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:CreateGrant', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'],
   'aws:sqs:queue': ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:SetQueueAttributes', 'sqs:DeleteQueue'],
@@ -44,7 +45,7 @@ export const SENSITIVE: Record<string, readonly string[]> = {
   'aws:ecr:repository': ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:SetRepositoryPolicy', 'ecr:DeleteRepository'],
   role: ['sts:AssumeRole', 'iam:PassRole', 'iam:UpdateAssumeRolePolicy', 'iam:PutRolePolicy', 'iam:AttachRolePolicy', 'iam:DeleteRole'],
   user: ['iam:CreateAccessKey', 'iam:CreateLoginProfile', 'iam:PutUserPolicy', 'iam:AttachUserPolicy', 'iam:DeleteUser'],
-};
+});
 
 /** A resource a probe can name: a resource of the snapshot, a role or a user. */
 interface Target {
@@ -219,7 +220,7 @@ function touched(snapshot: Snapshot, overlay: Record<string, unknown>): Touched[
   return out;
 }
 
-const KIND: Record<string, PolicyKind> = { identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' };
+const KIND: Record<string, PolicyKind> = lookupTable({ identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' });
 
 /** The statements of documents an overlay carries; a document the engine would reject asks nothing. */
 function statementsOf(kind: string, documents: unknown[]): CompiledStatement[] {

@@ -23,10 +23,11 @@ interface OperatorSpec {
   variables: boolean;
 }
 
-const OPERATORS: Record<string, OperatorSpec> = {};
+// A Map, not an object: an operator named `Constructor` or `__Proto__` must be unknown, not Object's own.
+const OPERATORS = new Map<string, OperatorSpec>();
 function op(name: string, family: Family, negated = false, compare: Compare = 'eq'): void {
   const variables = family === 'string' || family === 'stringIgnoreCase' || family === 'stringLike' || family === 'arn' || family === 'bool';
-  OPERATORS[name.toLowerCase()] = { family, negated, compare, variables };
+  OPERATORS.set(name.toLowerCase(), { family, negated, compare, variables });
 }
 op('StringEquals', 'string');
 op('StringNotEquals', 'string', true);
@@ -96,7 +97,7 @@ export function parseOperator(name: string): OperatorParse {
     ifExists = true;
     lower = lower.slice(0, -'ifexists'.length);
   }
-  const spec = OPERATORS[lower];
+  const spec = OPERATORS.get(lower);
   if (!spec) return { ok: false, message: `unknown condition operator '${name}'` };
   if (spec.family === 'null' && (ifExists || set)) return { ok: false, message: `'${name}': Null takes neither IfExists nor a set operator` };
   return { ok: true, spec, set, ifExists };

@@ -12,6 +12,7 @@ import { known, type KeyValue } from './context.js';
 import { keep } from './layers.js';
 import { compilePolicy, type CompiledPolicy, type PolicyKind, type PolicyUse } from './policy.js';
 import type { Level } from './request.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export interface OrgInfo {
   id?: string;
@@ -21,23 +22,23 @@ export interface OrgInfo {
   rcpEnabled: boolean;
 }
 
-const KIND_OF_ATTACHMENT: Record<string, PolicyKind> = {
+const KIND_OF_ATTACHMENT: Record<string, PolicyKind> = lookupTable({
   identity: 'identity',
   boundary: 'permissions_boundary',
   scp: 'scp',
   rcp: 'rcp',
   resource: 'resource',
   trust: 'resource',
-};
+});
 
-const POLICY_TYPE: Record<string, string> = {
+const POLICY_TYPE: Record<string, string> = lookupTable({
   'aws:managed': 'managed_policy',
   'aws:inline': 'inline_policy',
   'aws:trust': 'role_trust_policy',
   'aws:scp': 'scp',
   'aws:rcp': 'rcp',
   'aws:resource': 'resource_policy',
-};
+});
 
 export class AwsEstate {
   readonly principals = new Map<string, PrincipalNode>();

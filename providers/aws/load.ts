@@ -10,6 +10,7 @@ import { emptyGraphData, type GraphData, type PolicyNode, type PrincipalNode } f
 import { InputError, pointerToken } from '../../src/core/problem.js';
 import type { LoadWarning, ParsedFile } from '../../src/core/provider.js';
 import { splitArn } from './arn.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 type Obj = Record<string, unknown>;
 type Warn = (w: LoadWarning) => void;
@@ -286,7 +287,7 @@ class Builder {
 }
 
 /** The resource type of each service whose policies the export carries. */
-const RESOURCE_TYPES: Record<string, string> = { s3: 'bucket', sqs: 'queue', sns: 'topic', lambda: 'function', secretsmanager: 'secret', ecr: 'repository' };
+const RESOURCE_TYPES: Record<string, string> = lookupTable({ s3: 'bucket', sqs: 'queue', sns: 'topic', lambda: 'function', secretsmanager: 'secret', ecr: 'repository' });
 
 /** Where each resource API keeps its policy text. */
 function policyOf(r: Obj): { value: unknown; pointer: string } | undefined {

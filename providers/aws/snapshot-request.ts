@@ -16,6 +16,7 @@ import {
   actionAndResource, callerOf, inlinePolicyUse, regionOf, resourcePolicyType, sessionAllowed,
   type ActionAndResource, type AwsRequest, type PolicyInput, type SimulateOptions,
 } from './request.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export interface OverlayInput {
   add?: { name?: string; attachment: 'identity' | 'boundary' | 'scp' | 'rcp' | 'resource' | 'trust'; target: string; document: unknown }[];
@@ -37,7 +38,7 @@ export interface AwsSnapshotBody {
   options?: SimulateOptions;
 }
 
-const ATTACHMENT_KIND: Record<string, PolicyKind> = { identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' };
+const ATTACHMENT_KIND: Record<string, PolicyKind> = lookupTable({ identity: 'identity', boundary: 'permissions_boundary', scp: 'scp', rcp: 'rcp', resource: 'resource', trust: 'resource' });
 
 function parseOverlay(estate: AwsEstate, input: OverlayInput | undefined, warnings: Warning[]): Overlay | undefined {
   if (!input) return undefined;

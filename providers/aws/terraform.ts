@@ -14,6 +14,7 @@ import type { AwsEstate } from './estate.js';
 import { managedPolicyFromPackage } from './load.js';
 import { compilePolicy, type PolicyKind } from './policy.js';
 import { isObj, TerraformPlanReader, type Path, type Side } from '../../src/core/terraform-plan.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export const TERRAFORM_TYPES = [
   'aws_iam_policy',
@@ -640,7 +641,7 @@ const kmsKey: Handler = (r, c, op) => {
   return `changes the key policy of ${arn}`;
 };
 
-const ORG_KIND: Record<string, 'scp' | 'rcp'> = { SERVICE_CONTROL_POLICY: 'scp', RESOURCE_CONTROL_POLICY: 'rcp' };
+const ORG_KIND: Record<string, 'scp' | 'rcp'> = lookupTable({ SERVICE_CONTROL_POLICY: 'scp', RESOURCE_CONTROL_POLICY: 'rcp' });
 const ORG_LABEL = { scp: 'SCP', rcp: 'RCP' };
 
 interface OrgPolicy {

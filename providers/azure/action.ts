@@ -6,10 +6,11 @@
  * https://learn.microsoft.com/azure/role-based-access-control/role-definitions#actions-format
  */
 import { InputError } from '../../src/core/problem.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export type Verb = 'read' | 'write' | 'delete' | 'action';
 
-const VERBS: Record<string, Verb> = { GET: 'read', HEAD: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete', POST: 'action' };
+const VERBS: Record<string, Verb> = lookupTable({ GET: 'read', HEAD: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete', POST: 'action' });
 
 export interface DerivedAction {
   action: string;

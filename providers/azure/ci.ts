@@ -11,6 +11,7 @@ import { extensionScope, lastSegment, normalizeGuid, normalizeId, resourceTypeOf
 import { isObj, itemsOf, OBJECT_TYPES, propsOf } from './load.js';
 import { overlayCallers, type AzureOverlayInput } from './request.js';
 import { fromTerraform, TERRAFORM_TYPES } from './terraform.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,7 +30,7 @@ const CALLERS = new Set(['user', 'service_principal', 'managed_identity']);
  * https://learn.microsoft.com/azure/storage/blobs/assign-azure-role-data-access (blob data actions, at the container)
  * https://learn.microsoft.com/azure/key-vault/general/rbac-guide (secret data actions, at the vault)
  */
-const EXTRA_ACTIONS: Record<string, readonly string[]> = {
+const EXTRA_ACTIONS: Record<string, readonly string[]> = lookupTable({
   'microsoft.storage/storageaccounts': ['Microsoft.Storage/storageAccounts/listKeys/action'],
   'microsoft.storage/storageaccounts/blobservices/containers': [
     'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read',
@@ -37,7 +38,7 @@ const EXTRA_ACTIONS: Record<string, readonly string[]> = {
     'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete',
   ],
   'microsoft.keyvault/vaults': ['Microsoft.KeyVault/vaults/secrets/getSecret/action', 'Microsoft.KeyVault/vaults/secrets/setSecret/action'],
-};
+});
 
 const ROLE_ASSIGNMENT_WRITE = 'Microsoft.Authorization/roleAssignments/write';
 

@@ -9,6 +9,7 @@ import type { PolicyRef, SourceLocation, StatementRef } from '../../src/core/dec
 import type { Origin } from '../../src/core/graph.js';
 import type { Snapshot } from '../../src/core/snapshot.js';
 import type { RoleDefinition } from './rbac-model.js';
+import type { AzureRequest } from './request.js';
 
 /** What answers show of an object, kept on it once made (its `refs`): under the name answers call it by. */
 export interface Refs {
@@ -90,4 +91,11 @@ export function blockStatement(binding: string, role: RoleDefinition | undefined
 /** The source of a policy definition, as a cause's statement shows it. */
 export function definitionSource(definition: { origin?: Origin }, where: Where): SourceLocation | undefined {
   return definition.origin ? sharedSource(where, definition, definition.origin, definition.origin.pointer) : undefined;
+}
+
+/** Who an assignment is to, as sentences say it: the caller, or (id: a group of its) `group NAME (ID)`. */
+export function who(req: AzureRequest, id: string | undefined): string {
+  if (!id) return req.display;
+  const g = req.estate.snapshot.graph.principal(id);
+  return `group ${g && g.name !== g.id ? `${g.name} (${id})` : id}`;
 }

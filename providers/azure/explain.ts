@@ -12,7 +12,7 @@ import type { Snapshot } from '../../src/core/snapshot.js';
 import type { AbacTraceItem } from './abac.js';
 import { classicWarnings } from './classic-admins.js';
 import type { ConditionResult } from './conditions.js';
-import { blockStatement, causeRef, definitionSource, traceEntry } from './explain-refs.js';
+import { blockStatement, causeRef, definitionSource, traceEntry, who } from './explain-refs.js';
 import type { LockHit } from './locks.js';
 import type { PolicyEval, PolicyResult } from './policy.js';
 import { eligibleNearMisses } from './pim.js';
@@ -52,12 +52,6 @@ function policyStatement(e: PolicyEval, where: Snapshot): StatementRef {
   const src = definitionSource(e.definition, where);
   if (src) st.source = src;
   return st;
-}
-
-function who(req: AzureRequest, id: string | undefined): string {
-  if (!id) return req.display;
-  const g = req.estate.snapshot.graph.principal(id);
-  return `group ${g && g.name !== g.id ? `${g.name} (${id})` : id}`;
 }
 
 /** `1 group`, `3 groups`. */

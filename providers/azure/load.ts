@@ -13,6 +13,7 @@ import type { LoadWarning, ParsedFile } from '../../src/core/provider.js';
 import { classicBinding, type ClassicAdministrator } from './classic-admins.js';
 import { extensionScope, isGuid, lastSegment, levelOf, managementGroupId, normalizeGuid, normalizeId, segmentParent } from './ids.js';
 import { eligibilityNode, originOf, withoutRepeatedActivations } from './pim.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 type Obj = Record<string, unknown>;
 
@@ -61,7 +62,7 @@ export const OBJECT_TYPES = {
   classicAdministrator: 'microsoft.authorization/classicadministrators',
 } as const;
 
-const POLICY_TYPES: Record<string, string> = {
+const POLICY_TYPES: Record<string, string> = lookupTable({
   [OBJECT_TYPES.roleDefinition]: 'azure:role_definition',
   [OBJECT_TYPES.denyAssignment]: 'azure:deny_assignment',
   [OBJECT_TYPES.policyDefinition]: 'azure:policy_definition',
@@ -69,15 +70,15 @@ const POLICY_TYPES: Record<string, string> = {
   [OBJECT_TYPES.policyAssignment]: 'azure:policy_assignment',
   [OBJECT_TYPES.policyExemption]: 'azure:policy_exemption',
   [OBJECT_TYPES.lock]: 'azure:lock',
-};
+});
 
 /** Attachment kinds, by policy type: what sits at a scope. */
-const ATTACHMENT_KINDS: Record<string, string> = {
+const ATTACHMENT_KINDS: Record<string, string> = lookupTable({
   'azure:deny_assignment': 'deny_assignment',
   'azure:policy_assignment': 'policy_assignment',
   'azure:policy_exemption': 'policy_exemption',
   'azure:lock': 'lock',
-};
+});
 
 export interface Item {
   value: Obj;
@@ -150,13 +151,13 @@ export function recognizes(f: ParsedFile): boolean {
   return items.length > 0 && items.every((i) => isArmItem(i.value));
 }
 
-const KIND_OF_PRINCIPAL_TYPE: Record<string, PrincipalKind> = {
+const KIND_OF_PRINCIPAL_TYPE: Record<string, PrincipalKind> = lookupTable({
   user: 'user',
   group: 'group',
   foreigngroup: 'group',
   serviceprincipal: 'service_principal',
   msi: 'managed_identity',
-};
+});
 
 export function principalKind(type: string | undefined): PrincipalKind {
   const t = (type ?? '').toLowerCase().replace('#microsoft.graph.', '');

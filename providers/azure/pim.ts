@@ -14,7 +14,7 @@
  */
 import type { NearMiss } from '../../src/core/decision.js';
 import type { Binding, Origin, PolicyNode } from '../../src/core/graph.js';
-import { traceEntry } from './explain-refs.js';
+import { traceEntry, who } from './explain-refs.js';
 import { normalizeGuid, normalizeId, scopeLabel } from './ids.js';
 import { assignmentFields, invalid, isObj, str } from './load.js';
 import { blockMatch } from './rbac.js';
@@ -99,9 +99,8 @@ export function eligibleNearMisses(req: AzureRequest): NearMiss[] {
       if (!chain.has(e.scope)) continue;
       const role = req.view.roleDefinition(e.roleGuid);
       if (!role?.blocks.some((b) => { const m = blockMatch(b, req); return m.pattern !== undefined && m.subtracted === undefined; })) continue;
-      const g = id === req.principal ? undefined : req.estate.snapshot.graph.principal(id);
-      const who = id === req.principal ? req.display : `${req.display}, through group ${g && g.name !== g.id ? `${g.name} (${id})` : id},`;
-      out.push({ layer: 'rbac', policy: traceEntry(e, role.roleName, ELIGIBILITY).policy, statement: { binding: e.name }, failed: ['activation'], why: whyNot(e, who, role.roleName, now) });
+      const named = id === req.principal ? req.display : `${req.display}, through ${who(req, id)},`;
+      out.push({ layer: 'rbac', policy: traceEntry(e, role.roleName, ELIGIBILITY).policy, statement: { binding: e.name }, failed: ['activation'], why: whyNot(e, named, role.roleName, now) });
     }
   }
   return out;

@@ -13,7 +13,7 @@ import { invalid, isObj } from './load.js';
 
 type Kind = 'resourcelocation' | 'resourcetype' | 'resourcewithoutlocation';
 
-const KINDS: Record<string, Kind> = { resourcelocation: 'resourcelocation', resourcetype: 'resourcetype', resourcewithoutlocation: 'resourcewithoutlocation' };
+const KINDS: ReadonlySet<string> = new Set<Kind>(['resourcelocation', 'resourcetype', 'resourcewithoutlocation']);
 const SUBSCRIPTION_LEVEL = 'subscriptionlevelresources';
 const MAX_SETS = 10;
 const MAX_VALUES = 50;
@@ -46,7 +46,8 @@ function normalize(kind: Kind, v: string): string {
 function selector(raw: unknown, file: string, ptr: string): Selector {
   const bad = (at: string, msg: string) => invalid(file, `${ptr}${at}`, msg);
   if (!isObj(raw)) throw bad('', 'a resource selector must be an object {kind, in | notIn}');
-  const kind = typeof raw.kind === 'string' ? KINDS[raw.kind.toLowerCase()] : undefined;
+  // A set, not an object's keys: `constructor` and `__proto__` are no kinds.
+  const kind = typeof raw.kind === 'string' && KINDS.has(raw.kind.toLowerCase()) ? (raw.kind.toLowerCase() as Kind) : undefined;
   if (!kind) throw bad('/kind', `unknown selector kind ${JSON.stringify(raw.kind)}: resourceLocation, resourceType or resourceWithoutLocation`);
   const hasIn = raw.in !== undefined && raw.in !== null;
   const hasNotIn = raw.notIn !== undefined && raw.notIn !== null;

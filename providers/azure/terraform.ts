@@ -18,6 +18,7 @@ import { Index, type AzureEstate } from './estate.js';
 import { extensionScope, lastSegment, normalizeGuid, normalizeId, scopeLabel, subscriptionOf } from './ids.js';
 import { isObj, loadObjects } from './load.js';
 import { TerraformPlanReader, UNKNOWN, type Path } from '../../src/core/terraform-plan.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 type Obj = Record<string, unknown>;
 
@@ -31,13 +32,13 @@ type Obj = Record<string, unknown>;
  * (and subscription_policy_assignment, resource_group_policy_assignment, resource_policy_assignment; the
  * provider 2.x azurerm_policy_assignment takes `scope`)
  */
-const ASSIGNMENT_SCOPE: Record<string, string> = {
+const ASSIGNMENT_SCOPE: Record<string, string> = lookupTable({
   azurerm_policy_assignment: 'scope',
   azurerm_management_group_policy_assignment: 'management_group_id',
   azurerm_subscription_policy_assignment: 'subscription_id',
   azurerm_resource_group_policy_assignment: 'resource_group_id',
   azurerm_resource_policy_assignment: 'resource_id',
-};
+});
 const ROLE_DEFINITION = 'azurerm_role_definition';
 const ROLE_ASSIGNMENT = 'azurerm_role_assignment';
 const POLICY_DEFINITION = 'azurerm_policy_definition';
@@ -74,7 +75,7 @@ function managementGroupScope(v: string): string {
 }
 
 /** ARM property -> the azurerm attribute it came from, to point a compile error at the plan. */
-const ATTRIBUTE_OF: Record<string, string> = {
+const ATTRIBUTE_OF: Record<string, string> = lookupTable({
   policyRule: 'policy_rule',
   parameters: 'parameters',
   policyDefinitions: 'policy_definition_reference',
@@ -84,7 +85,7 @@ const ATTRIBUTE_OF: Record<string, string> = {
   policyDefinitionId: 'policy_definition_id',
   roleDefinitionId: 'role_definition_id',
   principalId: 'principal_id',
-};
+});
 
 interface Converted {
   /** The object after the change; absent when the change is left out. */
@@ -301,7 +302,7 @@ function roleNamed(ctx: Context, name: string, scope: string): string | undefine
   return `${sub ? `/subscriptions/${sub}` : ''}/providers/Microsoft.Authorization/roleDefinitions/${b.id}`;
 }
 
-const PRINCIPAL_TYPES: Record<string, string> = { user: 'User', group: 'Group', service_principal: 'ServicePrincipal', managed_identity: 'ServicePrincipal' };
+const PRINCIPAL_TYPES: Record<string, string> = lookupTable({ user: 'User', group: 'Group', service_principal: 'ServicePrincipal', managed_identity: 'ServicePrincipal' });
 
 const roleAssignment: Kind = {
   label: 'role assignment',

@@ -9,17 +9,18 @@
 import type { ScopeNode } from '../../src/core/graph.js';
 import { isObj } from './inputs.js';
 import { matchMember, type Caller, type Member, type MemberCheck, type MemberContext } from './members.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 /** What each ACL role lets its holder do (bucket READER/WRITER/OWNER, object READER/OWNER). */
-const BUCKET_ROLES: Record<string, readonly string[]> = {
+const BUCKET_ROLES: Record<string, readonly string[]> = lookupTable({
   READER: ['storage.buckets.get', 'storage.objects.list'],
   WRITER: ['storage.buckets.get', 'storage.objects.list', 'storage.objects.create', 'storage.objects.delete'],
   OWNER: ['storage.buckets.get', 'storage.objects.list', 'storage.objects.create', 'storage.objects.delete', 'storage.buckets.update', 'storage.buckets.getIamPolicy', 'storage.buckets.setIamPolicy'],
-};
-const OBJECT_ROLES: Record<string, readonly string[]> = {
+});
+const OBJECT_ROLES: Record<string, readonly string[]> = lookupTable({
   READER: ['storage.objects.get'],
   OWNER: ['storage.objects.get', 'storage.objects.update', 'storage.objects.getIamPolicy', 'storage.objects.setIamPolicy'],
-};
+});
 
 /** An ACL entity as a principal: allUsers, user-EMAIL, group-EMAIL, domain-DOMAIN, project-owners-NUMBER, ... */
 function entityMember(entity: string): Member {

@@ -12,6 +12,7 @@ import { serviceAccountProject } from './members.js';
 import { resourceTypeOf } from './names.js';
 import { overlayMembers, permissionApplies, type GcpOverlay } from './request.js';
 import { fromTerraform, terraformTypes } from './terraform.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 /** At most this many probes (sorted, so the same ones are kept every time). */
 export const MAX_PROBES = 20_000;
@@ -27,7 +28,7 @@ const SMALL_ROLE = 16;
  * https://cloud.google.com/iam/docs/service-account-permissions
  * https://cloud.google.com/bigquery/docs/access-control#bigquery-permissions
  */
-export const SENSITIVE: Readonly<Record<string, readonly string[]>> = {
+export const SENSITIVE: Readonly<Record<string, readonly string[]>> = lookupTable({
   'cloudresourcemanager.googleapis.com/Organization': ['resourcemanager.organizations.get', 'resourcemanager.organizations.setIamPolicy', 'resourcemanager.folders.create', 'resourcemanager.projects.create', 'resourcemanager.projects.delete', 'iam.roles.create'],
   'cloudresourcemanager.googleapis.com/Folder': ['resourcemanager.folders.get', 'resourcemanager.folders.setIamPolicy', 'resourcemanager.folders.delete', 'resourcemanager.projects.create', 'resourcemanager.projects.delete'],
   'cloudresourcemanager.googleapis.com/Project': ['resourcemanager.projects.get', 'resourcemanager.projects.setIamPolicy', 'resourcemanager.projects.delete', 'iam.serviceAccounts.actAs', 'iam.serviceAccountKeys.create', 'iam.roles.create'],
@@ -35,7 +36,7 @@ export const SENSITIVE: Readonly<Record<string, readonly string[]>> = {
   'storage.googleapis.com/ManagedFolder': ['storage.objects.get', 'storage.objects.create', 'storage.objects.delete', 'storage.managedFolders.setIamPolicy'],
   'iam.googleapis.com/ServiceAccount': ['iam.serviceAccounts.actAs', 'iam.serviceAccounts.getAccessToken', 'iam.serviceAccountKeys.create', 'iam.serviceAccounts.setIamPolicy', 'iam.serviceAccounts.delete'],
   'bigquery.googleapis.com/Dataset': ['bigquery.tables.getData', 'bigquery.tables.updateData', 'bigquery.datasets.update', 'bigquery.datasets.delete'],
-};
+});
 
 const ALL_SENSITIVE: readonly string[] = [...new Set(Object.values(SENSITIVE).flat())].sort();
 

@@ -9,6 +9,7 @@
  * https://cloud.google.com/iam/docs/troubleshoot-org-policies
  * https://cloud.google.com/compute/docs/ip-addresses/configure-static-external-ip-address#disableexternalip
  */
+import type { ScopeNode } from '../../src/core/graph.js';
 import type { RequestAttributes } from './conditions.js';
 import { checkCustom, methodTypeOf, resourceTypeFor } from './custom-constraints.js';
 import type { GcpEstate } from './estate.js';
@@ -99,11 +100,11 @@ function configGuardrail(estate: GcpEstate, permission: string, resource: string
 const EXTERNAL_IP = 'compute.vmExternalIpAccess';
 
 /** The instance a compute.instances.create names: the requested resource, or the body's name and zone in the project. */
-function instanceName(estate: GcpEstate, resource: string, chain: readonly string[], body: Obj): string | undefined {
-  if (/^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(relativeName(resource))) return relativeName(resource);
-  const project = chain.find((n) => estate.scope(n)?.kind === 'gcp:project');
+function instanceName(resource: string, project: ScopeNode | undefined, body: Obj): string | undefined {
+  const relative = relativeName(resource);
+  if (/^projects\/[^/]+\/zones\/[^/]+\/instances\/[^/]+$/.test(relative)) return relative;
   const zone = typeof body.zone === 'string' ? lastSegment(body.zone) : undefined;
-  return project && zone && typeof body.name === 'string' ? `projects/${lastSegment(project)}/zones/${zone}/instances/${body.name}` : undefined;
+  return project && zone && typeof body.name === 'string' ? `projects/${lastSegment(project.id)}/zones/${zone}/instances/${body.name}` : undefined;
 }
 
 /**
@@ -116,10 +117,11 @@ function externalIp(estate: GcpEstate, permission: string, resource: string, cha
   if (permission !== 'compute.instances.create' || !body || !Array.isArray(body.networkInterfaces)) return undefined;
   if (!body.networkInterfaces.some((n) => isObj(n) && Array.isArray(n.accessConfigs) && n.accessConfigs.length > 0)) return undefined;
   const eff = effectiveList(policiesFor(estate, chain, EXTERNAL_IP), holds);
-  const name = instanceName(estate, resource, chain, body);
-  if (!eff || !name || listAllows(eff, (v) => literalMatches(v, name))) return undefined;
-  const decided = listDecider(eff);
+  if (!eff) return undefined;
   const project = chain.map((n) => estate.scope(n)).find((s) => s?.kind === 'gcp:project');
+  const name = instanceName(resource, project, body);
+  if (!name || listAllows(eff, (v) => literalMatches(v, name))) return undefined;
+  const decided = listDecider(eff);
   const message = `Constraint constraints/${EXTERNAL_IP} violated for project ${String(project?.attrs?.projectNumber ?? project?.name ?? '')}. Add instance ${name} to the constraint to use external IP with it.`;
   return refusal(EXTERNAL_IP, decided, 412, message, `${name} is not among the instances the effective ${EXTERNAL_IP} policy at ${decided.node} allows an external IP`, name);
 }

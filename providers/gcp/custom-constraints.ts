@@ -7,9 +7,10 @@
  * https://cloud.google.com/organization-policy/reference/rest/v2/organizations.customConstraints
  */
 import type { SourceLocation, Tri } from '../../src/core/decision.js';
+import { toV2Permission } from './catalog.js';
 import { compile, evaluate, type CompiledOrError } from './conditions.js';
 import { isObj, str, type Obj } from './inputs.js';
-import { resourceTypeOf } from './names.js';
+import { lastSegment, resourceTypeOf } from './names.js';
 
 export interface CustomConstraint {
   /** organizations/ORG/customConstraints/custom.NAME */
@@ -26,7 +27,7 @@ export interface CustomConstraint {
 /** Compiled once at load (the loader has checked actionType, resourceTypes and methodTypes). */
 export function readCustomConstraint(name: string, doc: Obj, source: SourceLocation): CustomConstraint {
   return {
-    name, id: name.slice(name.lastIndexOf('/') + 1),
+    name, id: lastSegment(name),
     methodTypes: new Set(doc.methodTypes as string[]),
     action: doc.actionType === 'ALLOW' ? 'ALLOW' : 'DENY',
     condition: compile({ title: str(doc.displayName) ?? '', expression: String(doc.condition) }),
@@ -42,15 +43,20 @@ export function methodTypeOf(permission: string): 'CREATE' | 'UPDATE' | undefine
 }
 
 /**
- * The resource type a call creates or updates: for CREATE the permission's collection (`storage.buckets.create`
- * on a project creates a `storage.googleapis.com/Bucket`), for UPDATE the requested resource's asset type.
+ * The resource type a call creates or updates: for CREATE the permission's collection under its service's API
+ * host (`storage.buckets.create` on a project creates a `storage.googleapis.com/Bucket`), for UPDATE the requested
+ * resource's asset type.
  */
 export function resourceTypeFor(permission: string, method: 'CREATE' | 'UPDATE', resource: string): string | undefined {
   if (method === 'UPDATE') return resourceTypeOf(resource);
-  const [service, collection] = permission.split('.');
+  // The v2 spelling names the API host (resourcemanager.projects.create -> cloudresourcemanager.googleapis.com/projects.create).
+  const v2 = toV2Permission(permission);
+  const slash = v2.indexOf('/');
+  const host = v2.slice(0, slash);
+  const collection = v2.slice(slash + 1, v2.indexOf('.', slash));
   // Cloud Storage names put every resource under a bucket (projects/_/buckets/B/objects/O).
-  if (service === 'storage') return resourceTypeOf(`//storage.googleapis.com/projects/_/buckets/_${collection === 'buckets' ? '' : `/${collection}/_`}`);
-  return resourceTypeOf(`//${service === 'resourcemanager' ? 'cloudresourcemanager' : service}.googleapis.com/${collection}/_`);
+  if (host === 'storage.googleapis.com') return resourceTypeOf(`//${host}/projects/_/buckets/_${collection === 'buckets' ? '' : `/${collection}/_`}`);
+  return resourceTypeOf(`//${host}/${collection}/_`);
 }
 
 export interface CustomOutcome {

@@ -15,6 +15,7 @@ import { matchMember, memberMatches, type BasicRole, type Caller, type MemberChe
 import type { storageParts } from './names.js';
 import { evaluateAcl, type AclResult } from './acl.js';
 import { pabEntry, pabState, type PabEvaluation } from './pab.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 /** Public access prevention in force on the requested bucket: public members grant nothing there. */
 export interface PublicAccessPrevention {
@@ -313,10 +314,10 @@ function evalDeny(req: GcpRequest, ctx: MemberContext): DenyResult {
   return { state: combine(resources.map((r) => r.state), 'DENIED', 'UNKNOWN_CONDITIONAL', 'NOT_DENIED'), resources, rules: all };
 }
 
-const PRINCIPAL_TYPES: Record<string, string> = {
+const PRINCIPAL_TYPES: Record<string, string> = lookupTable({
   user: 'iam.googleapis.com/WorkspaceIdentity',
   serviceAccount: 'iam.googleapis.com/ServiceAccount',
-};
+});
 
 /** The principal sets a PAB policy binding can target that contain the caller. */
 export function principalSets(estate: GcpEstate, caller: Caller): string[] {

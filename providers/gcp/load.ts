@@ -13,20 +13,21 @@ import { emptyGraphData, type GraphData, type PolicyNode, type PrincipalKind, ty
 import { InputError, pointerToken } from '../../src/core/problem.js';
 import type { LoadWarning, ParsedFile } from '../../src/core/provider.js';
 import {
-  field, fieldKey, inputKind, isCustomConstraint, isCustomRole, isDenyPolicy, isObj, isOrgPolicyV2, isPabPolicy, isPolicyBinding, itemsOf, listKeys, str, uniformAccessOf, type InputKind, type Obj,
+  field, fieldKey, inputKind, isCustomConstraint, isCustomRole, isDenyPolicy, isObj, isOrgPolicyV2, isPabPolicy, isPolicyBinding, itemsOf, listKeys, str, strings, uniformAccessOf, type InputKind, type Obj,
 } from './inputs.js';
 import { isServiceAccountEmail, parseMember, principalId } from './members.js';
 import { CRM, crmKind, crmName, lastSegment, parseFullName, ProjectAliases, resourceTypeOf } from './names.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 type Warn = (w: LoadWarning) => void;
 
-const CRM_TYPES: Record<string, string> = {
+const CRM_TYPES: Record<string, string> = lookupTable({
   'cloudresourcemanager.googleapis.com/Organization': 'gcp:organization',
   'cloudresourcemanager.googleapis.com/Folder': 'gcp:folder',
   'cloudresourcemanager.googleapis.com/Project': 'gcp:project',
-};
+});
 
-const PRINCIPAL_KINDS: Record<string, PrincipalKind> = { user: 'user', serviceAccount: 'service_account', group: 'group', principal: 'federated_user' };
+const PRINCIPAL_KINDS: Record<string, PrincipalKind> = lookupTable({ user: 'user', serviceAccount: 'service_account', group: 'group', principal: 'federated_user' });
 
 /** The deny policy's attachment point, from its name: policies/{URL-encoded full name}/denypolicies/{id}. */
 export function denyAttachment(name: string): string | undefined {
@@ -117,9 +118,12 @@ class Builder {
   }
 }
 
-/** Pass 1: project id ↔ number pairs from every file, so names with either resolve to one node. */
+/**
+ * Pass 1: project id ↔ number pairs from every file, so names with either resolve to one node; and the
+ * resource types custom constraints govern, whose RESOURCE data pass 2 keeps.
+ */
 function collectAliases(b: Builder, kind: InputKind, value: unknown): void {
-  if (kind === 'customConstraints') for (const c of itemsOf(value, listKeys(kind)).items as Obj[]) for (const t of Array.isArray(c.resourceTypes) ? c.resourceTypes : []) if (typeof t === 'string') b.constrainedTypes.add(t);
+  if (kind === 'customConstraints') for (const c of itemsOf(value, listKeys(kind)).items as Obj[]) for (const t of strings(c.resourceTypes)) b.constrainedTypes.add(t);
   if (kind === 'projects') for (const p of itemsOf(value, listKeys(kind)).items) b.aliases.add(str((p as Obj).projectId), String((p as Obj).projectNumber));
   if (kind !== 'assets') return;
   for (const a of itemsOf(value, listKeys(kind)).items as Obj[]) {

@@ -5,6 +5,7 @@
  * Organizations, folders and projects live under cloudresourcemanager.googleapis.com. A project is named by
  * its id or its number (APIs answer with either); an estate maps both to one node (see ProjectAliases).
  */
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export const CRM = '//cloudresourcemanager.googleapis.com/';
 
@@ -111,7 +112,7 @@ export function storageParts(relative: string): { bucket: string; object?: strin
   return { bucket: m[1]! };
 }
 
-const SINGULAR_EXCEPTIONS: Record<string, string> = { policies: 'Policy', keyRings: 'KeyRing', cryptoKeys: 'CryptoKey', serviceAccounts: 'ServiceAccount', managedFolders: 'ManagedFolder' };
+const SINGULAR_EXCEPTIONS: Record<string, string> = lookupTable({ policies: 'Policy', keyRings: 'KeyRing', cryptoKeys: 'CryptoKey', serviceAccounts: 'ServiceAccount', managedFolders: 'ManagedFolder' });
 
 /**
  * The resource type of a full name as IAM Conditions see it (`resource.type`), e.g.

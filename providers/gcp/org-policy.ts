@@ -8,6 +8,7 @@
 import type { SourceLocation, Tri } from '../../src/core/decision.js';
 import { compile, type CompiledOrError } from './conditions.js';
 import { field, isObj, str, strings, type Obj } from './inputs.js';
+import { lookupTable } from '../../src/core/lookup-table.js';
 
 export interface OrgRule {
   allowAll: boolean;
@@ -29,7 +30,6 @@ export interface OrgPolicy {
   rules: OrgRule[];
   source: SourceLocation;
 }
-
 
 /** Reads a v1 (`listPolicy`/`booleanPolicy`/`restoreDefault`, either spelling) or a v2 (`spec`) policy. */
 export function readOrgPolicy(id: string, constraint: string, node: string, doc: Obj, source: SourceLocation): OrgPolicy {
@@ -147,7 +147,7 @@ function literal(v: string): string {
  * named after it), or a literal location.
  * https://cloud.google.com/resource-manager/docs/organization-policy/defining-locations
  */
-const DUAL_REGIONS: Record<string, string[]> = { us: ['nam4'], eu: ['eur4', 'eur5', 'eur7', 'eur8'], asia: ['asia1'] };
+const DUAL_REGIONS: Record<string, string[]> = lookupTable({ us: ['nam4'], eu: ['eur4', 'eur5', 'eur7', 'eur8'], asia: ['asia1'] });
 export function locationMatches(pattern: string, location: string): boolean {
   const loc = location.toLowerCase();
   const m = /^in:(.+)-locations$/.exec(pattern.toLowerCase());

@@ -225,6 +225,8 @@ function changeOf(estate: GcpEstate, permission: string, resource: string, body:
   }
   const location = body.location ?? body.resource?.location;
   if (typeof location === 'string') change.location = location;
+  // The current bindings matter only to a new policy or a delta (setIamPolicy), not to a create or update.
+  if (!body.policy && !body.policyDelta) return change;
   const current = new Set<string>();
   const currentRoles = new Map<string, Set<string>>();
   for (const b of estate.allow.get(resource)?.bindings ?? []) {

@@ -32,6 +32,7 @@ export interface AppOptions {
 }
 
 type Handler = (req: FastifyRequest, reply: FastifyReply) => unknown;
+type Operation = ReturnType<typeof operations>[number];
 
 function makeHandlers(snapshots: SnapshotService, uploadLimit: number): Record<string, Handler> {
   const resolve = (ref: string) => snapshots.resolve(ref);
@@ -170,7 +171,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, { mode: 'static', specification: { document: spec as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: true } });
 
-  const addRoute = (target: FastifyInstance, { method, path, op }: ReturnType<typeof operations>[number]) => {
+  const addRoute = (target: FastifyInstance, { method, path, op }: Operation) => {
     const handler = handlers[op.operationId as string];
     if (!handler) throw new Error(`openapi.yaml operation ${String(op.operationId)} has no handler`);
     target.route({
@@ -185,7 +186,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       handler,
     });
   };
-  const isUpload = (o: ReturnType<typeof operations>[number]) => o.op.operationId === 'uploadSnapshot';
+  const isUpload = (o: Operation) => o.op.operationId === 'uploadSnapshot';
   for (const o of operations()) if (!isUpload(o)) addRoute(app, o);
   // Multipart adds two hooks to every request of the context that registers it: only the upload route's.
   await app.register(async (uploads) => {

@@ -75,6 +75,11 @@ describe('bad input', () => {
     expectProblem(r, 400, 'invalid_policy', '/policies/identity/0/document/Statement/0/Condition/StringEqualz');
   });
 
+  it.each(['Constructor', '__Proto__', 'ForAnyValue:HasOwnProperty', 'ToString'])('an operator named like an object property (%s)', async (operator) => {
+    const r = await post(withStatement({ Effect: 'Allow', Action: 's3:*', Resource: '*', Condition: { [operator]: { 'aws:username': 'a' } } }));
+    expectProblem(r, 400, 'invalid_policy', `/policies/identity/0/document/Statement/0/Condition/${operator}`);
+  });
+
   it('Principal in an identity policy', async () => {
     const r = await post(withStatement({ Effect: 'Allow', Principal: '*', Action: 's3:*', Resource: '*' }));
     expectProblem(r, 400, 'invalid_policy', '/policies/identity/0/document/Statement/0/Principal');

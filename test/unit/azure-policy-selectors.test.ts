@@ -32,6 +32,7 @@ describe('malformed resource selectors fail the upload at their pointer', () => 
   const values = (n: number) => Array.from({ length: n }, (_, i) => `region${i}`);
   it.each([
     ['an unknown kind', [{ name: 'a', selectors: [{ kind: 'resourceTag', in: ['x'] }] }], `${base}/0/selectors/0/kind`],
+    ['a kind named as an object property', [{ name: 'a', selectors: [{ kind: 'Constructor', in: ['x'] }] }], `${base}/0/selectors/0/kind`],
     ['both in and notIn', [{ name: 'a', selectors: [{ kind: 'resourceLocation', in: ['eastus'], notIn: ['westus'] }] }], `${base}/0/selectors/0`],
     ['neither in nor notIn', [{ name: 'a', selectors: [{ kind: 'resourceType' }] }], `${base}/0/selectors/0`],
     ['more than 50 values', [{ name: 'a', selectors: [{ kind: 'resourceLocation', notIn: values(51) }] }], `${base}/0/selectors/0/notIn`],

@@ -46,6 +46,9 @@ describe('what a permission writes', () => {
     const project = '//cloudresourcemanager.googleapis.com/projects/p1';
     expect(resourceTypeFor('storage.buckets.create', 'CREATE', project)).toBe('storage.googleapis.com/Bucket');
     expect(resourceTypeFor('compute.instances.create', 'CREATE', project)).toBe('compute.googleapis.com/Instance');
+    // The service's API host, as the v2 spelling names it, where it differs from the permission's prefix.
+    expect(resourceTypeFor('resourcemanager.projects.create', 'CREATE', project)).toBe('cloudresourcemanager.googleapis.com/Project');
+    expect(resourceTypeFor('source.repos.create', 'CREATE', project)).toBe('sourcerepo.googleapis.com/Repo');
     expect(resourceTypeFor('container.clusters.update', 'UPDATE', '//container.googleapis.com/projects/p1/locations/l/clusters/c')).toBe('container.googleapis.com/Cluster');
   });
 });

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { bodySchema, projectRoot, specAjv, specSchema } from '../../src/api/spec.js';
+import { bodySchema, operations, projectRoot, specAjv, specSchema, VALIDATED_COMPONENTS } from '../../src/api/spec.js';
 
 const file = join(projectRoot, 'dist', 'validators.cjs');
 
@@ -28,6 +28,12 @@ function bodies(): unknown[] {
 }
 
 describe('validators compiled ahead', () => {
+  it('exist for every request body and every component validated on its own', () => {
+    const ahead = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
+    const withBody = operations().map(({ op }) => String(op.operationId)).filter((id) => bodySchema(id) !== undefined);
+    expect(Object.keys(ahead).sort()).toEqual([...withBody, ...VALIDATED_COMPONENTS.map((c) => `#${c}`)].sort());
+  });
+
   it('give the same verdict and the same first error as those compiled from the spec', () => {
     expect(existsSync(file), 'npm run build writes dist/validators.cjs (the test command builds first)').toBe(true);
     const ahead = createRequire(import.meta.url)(file) as Record<string, ValidateFunction>;
