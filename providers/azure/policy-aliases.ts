@@ -8,7 +8,6 @@
  * alias is resolved by a heuristic (reported as such): the property path is under `properties.` unless it
  * starts with a top-level key (sku, kind, identity, tags, location, plan, zones, ...).
  */
-import { lookupTable } from '../../src/core/lookup-table.js';
 
 export type PathStep = { readonly key: string } | { readonly each: true };
 
@@ -74,14 +73,14 @@ const EXACT = new Map(
  * Array aliases whose members are sub-resources: a member's own properties sit under `properties.`
  * (`securityRules[*].access` -> `properties.securityRules[*].properties.access`).
  */
-const SUB_RESOURCE_ARRAYS: Record<string, string> = lookupTable({
+const SUB_RESOURCE_ARRAYS: Record<string, string> = {
   'microsoft.network/networksecuritygroups/securityrules[*]': 'properties.securityRules[*]',
   'microsoft.network/networksecuritygroups/defaultsecurityrules[*]': 'properties.defaultSecurityRules[*]',
   'microsoft.network/virtualnetworks/subnets[*]': 'properties.subnets[*]',
   'microsoft.network/networkinterfaces/ipconfigurations[*]': 'properties.ipConfigurations[*]',
   'microsoft.network/loadbalancers/frontendipconfigurations[*]': 'properties.frontendIPConfigurations[*]',
   'microsoft.network/azurefirewalls/networkrulecollections[*]': 'properties.networkRuleCollections[*]',
-});
+};
 
 /** Parses a dotted path with `[*]` into steps (`a.b[*].c`). */
 function parsePath(path: string): PathStep[] {
